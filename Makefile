@@ -1,0 +1,66 @@
+# The two commands: `make dev` runs everything locally, `make test` passes every test. Both set themselves up.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: dev test token install browser lint format typecheck unit integration infra e2e bench synth clean
+
+$(VENV)/.installed: requirements/runtime.txt requirements/dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+# Debian's Chromium and its driver for the browser tests; installed when missing and we are root.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
+	      || echo "browser: could not install chromium; browser tests will be skipped"; \
+	  else echo "browser: not root, chromium not installed; browser tests will be skipped"; fi; \
+	fi
+
+dev: install
+	$(PY) -m devserver
+
+token: install
+	@$(PY) -m devserver token $(USER)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+typecheck: install
+	$(VENV)/bin/mypy
+
+unit: install
+	$(PY) -m pytest tests/unit -q
+
+integration: install
+	$(PY) -m pytest tests/integration -q
+
+infra: install
+	$(PY) -m pytest tests/infra -q
+
+e2e: install browser
+	$(PY) -m pytest tests/e2e -q
+
+test: install browser lint typecheck
+	$(PY) -m pytest -q
+
+bench: install
+	$(PY) -m bench
+
+synth: install
+	$(PY) app.py
+
+clean:
+	rm -rf cdk.out .local-state layers/build test-output

@@ -1,0 +1,145 @@
+"""Embedded AWS emulation: moto's server on loopback, the resources the stack would create, and their state."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import threading
+from pathlib import Path
+from typing import Any
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+from devserver.config import ASSET_TABLE, IDEMPOTENCY_TABLE, MEDIA_BUCKET, REGION, THUMBNAIL_QUEUE
+from functions.common.repository import AssetRepository
+from functions.system import ORIGINALS_PREFIX
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class EmbeddedAws:
+    """moto on 127.0.0.1 with the bucket, tables and the S3→SQS notification of the deployed stack."""
+
+    def __init__(self, state_dir: Path, cors_origins: tuple[str, ...]) -> None:
+        self.port = free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self._state_dir = state_dir
+        self._cors_origins = cors_origins
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self._lock = threading.Lock()
+        self.queue_url = ""
+
+    def client(self, service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name=REGION,
+            aws_access_key_id="local",
+            aws_secret_access_key="local",  # noqa: S106 - the local emulator accepts any key
+        )
+
+    def start(self) -> None:
+        self._server.start()
+        self._create_resources()
+        self.restore()
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    def _create_resources(self) -> None:
+        s3, sqs, dynamodb = self.client("s3"), self.client("sqs"), self.client("dynamodb")
+        s3.create_bucket(Bucket=MEDIA_BUCKET)
+        if self._cors_origins:
+            s3.put_bucket_cors(
+                Bucket=MEDIA_BUCKET,
+                CORSConfiguration={
+                    "CORSRules": [
+                        {
+                            "AllowedOrigins": list(self._cors_origins),
+                            "AllowedMethods": ["GET", "POST", "HEAD"],
+                            "AllowedHeaders": ["*"],
+                            "ExposeHeaders": ["ETag"],
+                            "MaxAgeSeconds": 600,
+                        }
+                    ]
+                },
+            )
+        self.queue_url = sqs.create_queue(QueueName=THUMBNAIL_QUEUE)["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        s3.put_bucket_notification_configuration(
+            Bucket=MEDIA_BUCKET,
+            NotificationConfiguration={
+                "QueueConfigurations": [
+                    {
+                        "QueueArn": queue_arn,
+                        "Events": ["s3:ObjectCreated:*"],
+                        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": ORIGINALS_PREFIX}]}},
+                    }
+                ]
+            },
+        )
+        AssetRepository(ASSET_TABLE).create_table()
+        dynamodb.create_table(
+            TableName=IDEMPOTENCY_TABLE,
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+
+    # State across restarts: a snapshot of every table item and every object, written atomically.
+
+    def snapshot(self) -> None:
+        with self._lock:
+            target = self._state_dir / "aws.tmp"
+            shutil.rmtree(target, ignore_errors=True)
+            (target / "s3").mkdir(parents=True)
+            dynamodb, s3 = self.client("dynamodb"), self.client("s3")
+            for table in (ASSET_TABLE, IDEMPOTENCY_TABLE):
+                items = [
+                    item for page in dynamodb.get_paginator("scan").paginate(TableName=table) for item in page["Items"]
+                ]
+                (target / f"{table}.json").write_text(json.dumps(items))
+            objects: list[dict[str, str | None]] = []
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=MEDIA_BUCKET):
+                for entry in page.get("Contents", []):
+                    response = s3.get_object(Bucket=MEDIA_BUCKET, Key=entry["Key"])
+                    name = f"{len(objects):08d}"
+                    (target / "s3" / name).write_bytes(response["Body"].read())
+                    objects.append({"key": entry["Key"], "file": name, "contentType": response.get("ContentType")})
+            (target / "objects.json").write_text(json.dumps(objects))
+            final = self._state_dir / "aws"
+            previous = self._state_dir / "aws.old"
+            shutil.rmtree(previous, ignore_errors=True)
+            if final.exists():
+                final.rename(previous)
+            target.rename(final)
+            shutil.rmtree(previous, ignore_errors=True)
+
+    def restore(self) -> None:
+        source = self._state_dir / "aws"
+        if not (source / "objects.json").exists():
+            return
+        dynamodb, s3 = self.client("dynamodb"), self.client("s3")
+        for table in (ASSET_TABLE, IDEMPOTENCY_TABLE):
+            items = json.loads((source / f"{table}.json").read_text())
+            for start in range(0, len(items), 25):
+                requests = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
+                dynamodb.batch_write_item(RequestItems={table: requests})
+        # The notification is paused while objects come back, so restoring never re-triggers thumbnails.
+        notification = s3.get_bucket_notification_configuration(Bucket=MEDIA_BUCKET)
+        notification.pop("ResponseMetadata", None)
+        s3.put_bucket_notification_configuration(Bucket=MEDIA_BUCKET, NotificationConfiguration={})
+        for entry in json.loads((source / "objects.json").read_text()):
+            extra = {"ContentType": entry["contentType"]} if entry.get("contentType") else {}
+            s3.put_object(
+                Bucket=MEDIA_BUCKET, Key=entry["key"], Body=(source / "s3" / entry["file"]).read_bytes(), **extra
+            )
+        s3.put_bucket_notification_configuration(Bucket=MEDIA_BUCKET, NotificationConfiguration=notification)

@@ -1,0 +1,56 @@
+"""The local server's configuration: ports, the state folder, and the environment the handlers get."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from functions.system import LIMIT_DEFAULTS
+
+ASSET_TABLE = "gallery-assets"
+IDEMPOTENCY_TABLE = "gallery-idempotency"
+MEDIA_BUCKET = "gallery-media"
+THUMBNAIL_QUEUE = "gallery-originals-created"
+REGION = "us-east-1"
+
+
+@dataclass(frozen=True)
+class LocalConfig:
+    port: int
+    state_dir: Path
+    allowed_origins: tuple[str, ...]
+    purge_interval_seconds: float
+
+    @classmethod
+    def from_environ(cls) -> LocalConfig:
+        origins = os.environ.get("ALLOWED_ORIGINS", "http://127.0.0.1:3001,http://localhost:3001")
+        return cls(
+            port=int(os.environ.get("PORT", "3000")),
+            state_dir=Path(os.environ.get("STATE_DIR", ".local-state")).resolve(),
+            allowed_origins=tuple(origin.strip() for origin in origins.split(",") if origin.strip()),
+            purge_interval_seconds=float(os.environ.get("PURGE_INTERVAL_SECONDS", "3600")),
+        )
+
+
+def function_environment(endpoint: str, cursor_secret: str, allowed_origins: tuple[str, ...]) -> dict[str, str]:
+    """What every handler's settings model reads, pointed at the embedded AWS emulation."""
+    env = {key: os.environ.get(key, value) for key, value in LIMIT_DEFAULTS.items()}
+    env.update(
+        {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "ASSET_TABLE_NAME": ASSET_TABLE,
+            "IDEMPOTENCY_TABLE_NAME": IDEMPOTENCY_TABLE,
+            "MEDIA_BUCKET_NAME": MEDIA_BUCKET,
+            "CURSOR_SECRET": cursor_secret,
+            "ALLOWED_ORIGINS": ",".join(allowed_origins),
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_NAMESPACE": "GalleryLocal",
+            "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
+        }
+    )
+    return env

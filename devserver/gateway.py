@@ -1,0 +1,241 @@
+"""An emulation of API Gateway's HTTP API in front of the real handlers: routes, CORS, JWT authorizer, payload v2."""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import json
+import re
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from werkzeug.datastructures import Headers
+from werkzeug.wrappers import Request, Response
+
+from devserver.auth import LocalAuthority
+from functions.system import (
+    CORS_ALLOW_HEADERS,
+    CORS_ALLOW_METHODS,
+    CORS_EXPOSE_HEADERS,
+    CORS_MAX_AGE_SECONDS,
+    FUNCTIONS,
+    ROUTES,
+    Route,
+)
+
+# Lambda refuses synchronous payloads over 6 MB before the handler runs.
+LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024
+_TEXT_TYPES = re.compile(r"^(text/|application/(json|problem\+json|x-www-form-urlencoded|javascript|xml))")
+
+
+def _problem(status: int, title: str, detail: str, code: str, **extra: Any) -> Response:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, "code": code, **extra}
+    return Response(json.dumps(body), status=status, content_type="application/problem+json")
+
+
+@dataclass(frozen=True)
+class _CompiledRoute:
+    route: Route
+    pattern: re.Pattern[str]
+    param_names: tuple[str, ...]
+
+
+def _compile(route: Route) -> _CompiledRoute:
+    names = tuple(re.findall(r"\{(\w+)\+?\}", route.path))
+    regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", re.escape(route.path).replace(r"\{", "{").replace(r"\}", "}"))
+    return _CompiledRoute(route, re.compile(f"^{regex}$"), names)
+
+
+class LambdaContext:
+    """Just enough of the Lambda context object for Powertools."""
+
+    def __init__(self, function_name: str, timeout_seconds: float = 30.0) -> None:
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.memory_limit_in_mb = 1024
+        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:000000000000:function:{function_name}"
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = "local"
+        self._deadline = time.monotonic() + timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def load_handler(function: str) -> Callable[[dict[str, Any], Any], Any]:
+    module_name, _, attribute = FUNCTIONS[function].handler.rpartition(".")
+    handler: Callable[[dict[str, Any], Any], Any] = getattr(importlib.import_module(module_name), attribute)
+    return handler
+
+
+def invoke(function: str, event: dict[str, Any]) -> Any:
+    """Call a function's real handler the way Lambda would."""
+    return load_handler(function)(event, LambdaContext(function))
+
+
+class Gateway:
+    """The WSGI app: API Gateway's behaviour, then the handler named by the shared route table."""
+
+    def __init__(
+        self,
+        *,
+        authority: LocalAuthority,
+        allowed_origins: tuple[str, ...],
+        dev_routes: dict[tuple[str, str], Callable[[Request], Response]],
+        on_change: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._authority = authority
+        self._origins = allowed_origins
+        self._dev_routes = dev_routes
+        self._on_change = on_change
+        self._routes = [_compile(route) for route in ROUTES if route.path != "$default"]
+        self._default = next((route for route in ROUTES if route.path == "$default"), None)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        request = Request(environ)
+        response = self._respond(request)
+        self._add_cors(request, response)
+        return response(environ, start_response)
+
+    def _respond(self, request: Request) -> Response:
+        dev = self._dev_routes.get((request.method, request.path))
+        if dev is not None:
+            return dev(request)
+        if request.method == "OPTIONS" and request.headers.get("Access-Control-Request-Method"):
+            return self._preflight(request)
+        match = self._match(request.method, request.path)
+        if match is None:
+            if self._default is None:
+                return Response(json.dumps({"message": "Not Found"}), status=404, content_type="application/json")
+            route, params = self._default, dict[str, str]()
+        else:
+            route, params = match
+        claims: dict[str, Any] | None = None
+        if route.auth:
+            claims = self._authority.verify(request.headers.get("Authorization"))
+            if claims is None:
+                # API Gateway's authorizer answers {"message": "Unauthorized"}; the contract wants problem+json.
+                return _problem(
+                    401, "Unauthorized", "A valid bearer token is required.", "unauthorized", message="Unauthorized"
+                )
+        body = request.get_data(cache=False)
+        if len(body) > LAMBDA_PAYLOAD_LIMIT:
+            return _problem(
+                413, "Payload too large", "The request body is over the 6 MB Lambda limit.", "use_signed_upload"
+            )
+        event = self._event(request, route, params, claims, body)
+        result = invoke(route.function, event)
+        if request.method not in ("GET", "HEAD"):
+            self._on_change()
+        return self._to_response(result)
+
+    def _match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+        for compiled in self._routes:
+            found = compiled.pattern.match(path)
+            if found and compiled.route.method in (method, "ANY"):
+                return compiled.route, found.groupdict()
+        return None
+
+    def _event(
+        self,
+        request: Request,
+        route: Route,
+        params: dict[str, str],
+        claims: dict[str, Any] | None,
+        body: bytes,
+    ) -> dict[str, Any]:
+        headers: dict[str, str] = {}
+        for name, value in request.headers.items():
+            key = name.lower()
+            headers[key] = f"{headers[key]},{value}" if key in headers else value
+        query: dict[str, str] = {}
+        for name, value in request.args.items(multi=True):
+            query[name] = f"{query[name]},{value}" if name in query else value
+        content_type = request.headers.get("Content-Type", "")
+        is_text = not body or bool(_TEXT_TYPES.match(content_type))
+        now = datetime.now(UTC)
+        context: dict[str, Any] = {
+            "accountId": "000000000000",
+            "apiId": "local",
+            "domainName": request.host,
+            "domainPrefix": request.host.split(".")[0],
+            "http": {
+                "method": request.method,
+                "path": request.path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": request.remote_addr or "127.0.0.1",
+                "userAgent": request.headers.get("User-Agent", ""),
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": route.route_key,
+            "stage": "$default",
+            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "timeEpoch": int(now.timestamp() * 1000),
+        }
+        if claims is not None:
+            context["authorizer"] = {"jwt": {"claims": {k: str(v) for k, v in claims.items()}, "scopes": None}}
+        event: dict[str, Any] = {
+            "version": "2.0",
+            "routeKey": route.route_key,
+            "rawPath": request.path,
+            "rawQueryString": request.query_string.decode(),
+            "headers": headers,
+            "requestContext": context,
+            "isBase64Encoded": not is_text,
+        }
+        if request.cookies:
+            event["cookies"] = [f"{name}={value}" for name, value in request.cookies.items()]
+        if query:
+            event["queryStringParameters"] = query
+        if params:
+            event["pathParameters"] = params
+        if body:
+            event["body"] = body.decode("utf-8", "replace") if is_text else base64.b64encode(body).decode()
+        return event
+
+    @staticmethod
+    def _to_response(result: Any) -> Response:
+        if not isinstance(result, dict) or "statusCode" not in result:
+            return Response(json.dumps(result), status=200, content_type="application/json")
+        headers = Headers()
+        for name, value in (result.get("headers") or {}).items():
+            headers.add(name, value)
+        for name, values in (result.get("multiValueHeaders") or {}).items():
+            for value in values:
+                headers.add(name, value)
+        for cookie in result.get("cookies") or []:
+            headers.add("Set-Cookie", cookie)
+        raw = result.get("body") or ""
+        body = base64.b64decode(raw) if result.get("isBase64Encoded") else raw.encode()
+        return Response(body, status=int(result["statusCode"]), headers=headers)
+
+    def _preflight(self, request: Request) -> Response:
+        origin = request.headers.get("Origin", "")
+        response = Response(status=204)
+        if origin not in self._origins:
+            return response
+        requested = request.headers.get("Access-Control-Request-Method", "").upper()
+        if requested not in CORS_ALLOW_METHODS:
+            return response
+        asked = [h.strip().lower() for h in request.headers.get("Access-Control-Request-Headers", "").split(",") if h]
+        if any(header not in CORS_ALLOW_HEADERS for header in asked):
+            return response
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Methods"] = ",".join(CORS_ALLOW_METHODS)
+        response.headers["Access-Control-Allow-Headers"] = ",".join(CORS_ALLOW_HEADERS)
+        response.headers["Access-Control-Max-Age"] = str(CORS_MAX_AGE_SECONDS)
+        response.headers["Vary"] = "Origin"
+        return response
+
+    def _add_cors(self, request: Request, response: Response) -> None:
+        origin = request.headers.get("Origin")
+        if request.method == "OPTIONS" or not origin or origin not in self._origins:
+            return
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Expose-Headers"] = ",".join(CORS_EXPOSE_HEADERS)
+        response.headers.add("Vary", "Origin")

@@ -1,0 +1,162 @@
+"""`make dev`: the whole backend on one port, with no AWS account and no Docker."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import secrets
+import signal
+import sys
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from devserver.auth import LocalAuthority
+from devserver.aws import EmbeddedAws
+from devserver.config import LocalConfig, function_environment
+from devserver.gateway import Gateway
+from devserver.workers import Loop, run_purge, thumbnail_poller
+
+log = logging.getLogger("devserver")
+SNAPSHOT_INTERVAL_SECONDS = 2.0
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(json.dumps(body), status=status, content_type="application/json")
+
+
+def _dev_problem(status: int, detail: str, code: str) -> Response:
+    body = {"type": "about:blank", "title": "Bad request", "status": status, "detail": detail, "code": code}
+    return Response(json.dumps(body), status=status, content_type="application/problem+json")
+
+
+def _cursor_secret(config: LocalConfig) -> str:
+    secret_file = config.state_dir / "cursor.key"
+    if not secret_file.exists():
+        secret_file.write_text(secrets.token_hex(32))
+        secret_file.chmod(0o600)
+    return secret_file.read_text().strip()
+
+
+class LocalStack:
+    """Everything `make dev` runs: AWS emulation, the gateway, the thumbnail poller, the purge timer."""
+
+    def __init__(self, config: LocalConfig) -> None:
+        self.config = config
+        config.state_dir.mkdir(parents=True, exist_ok=True)
+        self.authority = LocalAuthority.from_state(config.state_dir)
+        self.aws = EmbeddedAws(config.state_dir, config.allowed_origins)
+        self._dirty = threading.Event()
+        self._loops: list[Loop] = []
+        self._http: Any = None
+
+    def mark_changed(self) -> None:
+        self._dirty.set()
+
+    def _snapshot_if_changed(self) -> None:
+        if self._dirty.is_set():
+            self._dirty.clear()
+            self.aws.snapshot()
+
+    def _token(self, request: Request) -> Response:
+        sub = request.args.get("sub", "").strip()
+        if not sub or len(sub) > 128 or "/" in sub:
+            return _dev_problem(400, "Give ?sub=NAME (no slashes, at most 128 characters).", "invalid_sub")
+        return _json({"token": self.authority.issue(sub)})
+
+    def _purge(self, request: Request) -> Response:
+        raw = request.args.get("now")
+        try:
+            now = datetime.fromisoformat(raw.replace("Z", "+00:00")) if raw else datetime.now(UTC)
+        except ValueError:
+            return _dev_problem(400, "`now` must be an ISO 8601 time such as 2030-01-01T00:00:00Z.", "invalid_time")
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=UTC)
+        result = run_purge(now)
+        self.mark_changed()
+        return _json(result)
+
+    def start(self) -> None:
+        os.environ.update(
+            function_environment(self.aws.endpoint, _cursor_secret(self.config), self.config.allowed_origins)
+        )
+        self.aws.start()
+        gateway = Gateway(
+            authority=self.authority,
+            allowed_origins=self.config.allowed_origins,
+            dev_routes={("GET", "/__dev/token"): self._token, ("POST", "/__dev/purge"): self._purge},
+            on_change=self.mark_changed,
+        )
+        self._http = make_server("127.0.0.1", self.config.port, gateway, threaded=True)
+        self._loops = [
+            Loop("thumbnails", thumbnail_poller(self.aws.client("sqs"), self.aws.queue_url, self.mark_changed), 0.05),
+            Loop("purge-timer", lambda: run_purge(datetime.now(UTC)), self.config.purge_interval_seconds),
+            Loop("snapshot", self._snapshot_if_changed, SNAPSHOT_INTERVAL_SECONDS),
+        ]
+        for loop in self._loops:
+            loop.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._http.server_port}"
+
+    def serve_forever(self) -> None:
+        self._http.serve_forever()
+
+    def shutdown(self) -> None:
+        for loop in self._loops:
+            loop.stop()
+        if self._http is not None:
+            self._http.shutdown()
+        self.aws.snapshot()
+        self.aws.stop()
+
+
+def serve() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    for noisy in ("werkzeug", "botocore", "boto3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    stack = LocalStack(LocalConfig.from_environ())
+    stack.start()
+
+    def _stop(*_: Any) -> None:
+        threading.Thread(target=stack._http.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    token = stack.authority.issue("alice")
+    print(f"Gallery API   {stack.url}", flush=True)
+    print(f"API docs      {stack.url}/docs   (OpenAPI: {stack.url}/openapi.json)", flush=True)
+    print(f"AWS emulation {stack.aws.endpoint}   state: {stack.config.state_dir}", flush=True)
+    print(f"Token (alice) {token}", flush=True)
+    print(f"Try: curl -H 'Authorization: Bearer {token}' {stack.url}/gallery", flush=True)
+    try:
+        stack.serve_forever()
+    finally:
+        for loop in stack._loops:
+            loop.stop()
+        stack.aws.snapshot()
+        stack.aws.stop()
+        print("stopped; state saved", flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="devserver", description=__doc__)
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("serve", help="run the local stack (default)")
+    token = commands.add_parser("token", help="print a token the local authorizer accepts")
+    token.add_argument("sub", nargs="?", default="alice")
+    args = parser.parse_args(argv)
+    if args.command == "token":
+        print(LocalAuthority.from_state(LocalConfig.from_environ().state_dir).issue(args.sub))
+        return
+    serve()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,139 @@
+"""Domain models: the asset as stored, and the JSON shapes of the public contract (camelCase)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic.alias_generators import to_camel
+
+
+class AssetStatus(StrEnum):
+    PENDING = "pending"
+    INGESTING = "ingesting"
+    PROCESSING = "processing"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class AssetSource(StrEnum):
+    UPLOAD = "upload"
+    INGEST = "ingest"
+
+
+class AssetType(StrEnum):
+    GENERATED = "generated"
+    UPLOADED = "uploaded"
+    EDITED = "edited"
+    REFERENCE = "reference"
+
+
+class View(StrEnum):
+    ALL = "all"
+    STARRED = "starred"
+    TRASH = "trash"
+
+
+def utc_iso(moment: datetime) -> str:
+    """ISO 8601 in UTC with a `Z`, to the millisecond."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+UtcDatetime = Annotated[datetime, PlainSerializer(utc_iso, return_type=str, when_used="json")]
+
+
+class CamelModel(BaseModel):
+    """JSON in camelCase; unknown fields are refused so typos never pass silently."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+class Placeholder(CamelModel):
+    blurhash: str
+    color: str
+
+
+class AssetError(CamelModel):
+    code: str
+    message: str
+
+
+class Asset(BaseModel):
+    """An asset as the repository stores it; `owner` is the verified `sub` and never leaves the server."""
+
+    model_config = ConfigDict(frozen=True)
+
+    owner: str
+    id: str
+    status: AssetStatus
+    source: AssetSource
+    asset_type: AssetType
+    mime: str | None = None
+    size: int | None = None
+    width: int | None = None
+    height: int | None = None
+    sha256: str | None = None
+    filename: str | None = None
+    prompt: str | None = None
+    model: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    source_asset_ids: list[str] = Field(default_factory=list)
+    source_url: str | None = None
+    starred: bool = False
+    created_at: datetime
+    updated_at: datetime
+    trashed_at: datetime | None = None
+    purge_at: datetime | None = None
+    placeholder: Placeholder | None = None
+    error: AssetError | None = None
+    # Set by the claim that starts a deletion forever; a restore never brings such an asset back.
+    deleting: bool = False
+
+    @property
+    def original_key(self) -> str:
+        from functions.system import ORIGINALS_PREFIX
+
+        return f"{ORIGINALS_PREFIX}{self.owner}/{self.id}"
+
+    @property
+    def thumb_key(self) -> str:
+        from functions.system import THUMBS_PREFIX
+
+        return f"{THUMBS_PREFIX}{self.owner}/{self.id}.webp"
+
+    @property
+    def in_trash(self) -> bool:
+        return self.trashed_at is not None
+
+
+class AssetOut(CamelModel):
+    """The asset as the API shows it (DESIGN.md, "The asset")."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+    id: str
+    status: AssetStatus
+    source: AssetSource
+    asset_type: AssetType
+    mime: str | None = None
+    size: int | None = None
+    width: int | None = None
+    height: int | None = None
+    sha256: str | None = None
+    filename: str | None = None
+    prompt: str | None = None
+    model: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    source_asset_ids: list[str] = Field(default_factory=list)
+    source_url: str | None = None
+    starred: bool = False
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+    trashed_at: UtcDatetime | None = None
+    purge_at: UtcDatetime | None = None
+    url: str | None = None
+    thumb_url: str | None = None
+    placeholder: Placeholder | None = None
+    error: AssetError | None = None

@@ -1,0 +1,338 @@
+"""The asset table. The only module that knows pynamodb: it takes and returns domain models.
+
+Keys: `owner` (the verified `sub`) + `asset_id` (a ULID). Every gallery view is its own sparse index, so a
+page is one Query that reads only the items it returns:
+
+- `by_view`:        `{owner}#all` (sorted by id) or `{owner}#trash` (sorted by trash time, then id)
+- `by_view_type`:   the same per asset type (`{owner}#all#generated`, ...)
+- `by_starred`:     `{owner}#starred` (starred and not in trash), and `by_starred_type` per asset type
+- `by_trash_time`:  `trash#{shard}` sorted by trash epoch ms, across users: what the purge reads
+- `by_pending`:     `pending#{shard}` sorted by creation epoch ms: abandoned uploads and lost S3 events
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    VersionAttribute,
+)
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, PynamoDBException
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from functions.common.errors import Conflict, NotFound, TransientError
+from functions.common.models import Asset, AssetError, AssetSource, AssetStatus, AssetType, Placeholder, View
+from functions.system import PURGE_SHARDS
+
+_THROTTLING = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
+
+
+def _epoch_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _from_iso(value: str) -> datetime:
+    return datetime.fromisoformat(value).astimezone(UTC)
+
+
+def _from_optional_iso(value: str | None) -> datetime | None:
+    return None if value is None else _from_iso(value)
+
+
+def _shard(asset_id: str) -> int:
+    return zlib.crc32(asset_id.encode()) % PURGE_SHARDS
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a query: the assets and, when more follow, the position to continue from."""
+
+    items: list[Asset]
+    next_position: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class StoredAsset:
+    """An asset with the optimistic-concurrency version it was read at."""
+
+    asset: Asset
+    version: int
+
+
+def _index(name: str, hash_attr: str, range_attr: str) -> type[GlobalSecondaryIndex[Any]]:
+    class _Meta:
+        index_name = name
+        projection = AllProjection()
+
+    attrs: dict[str, Any] = {"Meta": _Meta, hash_attr: UnicodeAttribute(hash_key=True)}
+    attrs[range_attr] = (
+        NumberAttribute(range_key=True) if range_attr.endswith("_ms") else UnicodeAttribute(range_key=True)
+    )
+    return type(f"Index_{name}", (GlobalSecondaryIndex,), attrs)
+
+
+@cache
+def asset_model(table_name: str) -> type[Model]:
+    """The pynamodb model bound to `table_name`, built once per name (indexes included)."""
+
+    class Meta:
+        pass
+
+    Meta.table_name = table_name  # type: ignore[attr-defined]
+    Meta.billing_mode = "PAY_PER_REQUEST"  # type: ignore[attr-defined]
+
+    attrs: dict[str, Any] = {
+        "Meta": Meta,
+        "owner": UnicodeAttribute(hash_key=True),
+        "asset_id": UnicodeAttribute(range_key=True),
+        "version": VersionAttribute(),
+        "status": UnicodeAttribute(),
+        "source": UnicodeAttribute(),
+        "asset_type": UnicodeAttribute(),
+        "doc": UnicodeAttribute(),  # the rest of the asset as JSON: never queried, read whole
+        "starred": BooleanAttribute(default=False),
+        "created_at": UnicodeAttribute(),
+        "updated_at": UnicodeAttribute(),
+        "trashed_at": UnicodeAttribute(null=True),
+        "sha256": UnicodeAttribute(null=True),
+        "view_pk": UnicodeAttribute(),
+        "view_sk": UnicodeAttribute(),
+        "view_type_pk": UnicodeAttribute(),
+        "starred_pk": UnicodeAttribute(null=True),
+        "starred_type_pk": UnicodeAttribute(null=True),
+        "trash_pk": UnicodeAttribute(null=True),
+        "trash_ms": NumberAttribute(null=True),
+        "pending_pk": UnicodeAttribute(null=True),
+        "pending_ms": NumberAttribute(null=True),
+        "source_asset_ids": ListAttribute(of=UnicodeAttribute, null=True),
+    }
+    indexes = {
+        "by_view": _index("by_view", "view_pk", "view_sk"),
+        "by_view_type": _index("by_view_type", "view_type_pk", "view_sk"),
+        "by_starred": _index("by_starred", "starred_pk", "asset_id"),
+        "by_starred_type": _index("by_starred_type", "starred_type_pk", "asset_id"),
+        "by_trash_time": _index("by_trash_time", "trash_pk", "trash_ms"),
+        "by_pending": _index("by_pending", "pending_pk", "pending_ms"),
+    }
+    for name, index_cls in indexes.items():
+        attrs[name] = index_cls()
+    return type("AssetRecord", (Model,), attrs)
+
+
+_DOC_FIELDS = (
+    "mime",
+    "size",
+    "width",
+    "height",
+    "filename",
+    "prompt",
+    "model",
+    "params",
+    "source_url",
+    "purge_at",
+    "placeholder",
+    "error",
+    "deleting",
+)
+
+
+def _to_attributes(asset: Asset) -> dict[str, Any]:
+    dumped = asset.model_dump(mode="json")
+    doc = {name: dumped[name] for name in _DOC_FIELDS if dumped.get(name) not in (None, {}, [])}
+    view = View.TRASH.value if asset.in_trash else View.ALL.value
+    view_sk = f"{_epoch_ms(asset.trashed_at):015d}#{asset.id}" if asset.trashed_at else asset.id
+    starred_visible = asset.starred and not asset.in_trash
+    pending = asset.status == AssetStatus.PENDING
+    return {
+        "owner": asset.owner,
+        "asset_id": asset.id,
+        "status": asset.status.value,
+        "source": asset.source.value,
+        "asset_type": asset.asset_type.value,
+        "doc": json.dumps(doc, separators=(",", ":")),
+        "starred": asset.starred,
+        "created_at": dumped["created_at"],
+        "updated_at": dumped["updated_at"],
+        "trashed_at": dumped["trashed_at"],
+        "sha256": asset.sha256,
+        "source_asset_ids": list(asset.source_asset_ids) or None,
+        "view_pk": f"{asset.owner}#{view}",
+        "view_sk": view_sk,
+        "view_type_pk": f"{asset.owner}#{view}#{asset.asset_type.value}",
+        "starred_pk": f"{asset.owner}#starred" if starred_visible else None,
+        "starred_type_pk": f"{asset.owner}#starred#{asset.asset_type.value}" if starred_visible else None,
+        "trash_pk": f"trash#{_shard(asset.id)}" if asset.trashed_at else None,
+        "trash_ms": _epoch_ms(asset.trashed_at) if asset.trashed_at else None,
+        "pending_pk": f"pending#{_shard(asset.id)}" if pending else None,
+        "pending_ms": _epoch_ms(asset.created_at) if pending else None,
+    }
+
+
+def _to_asset(record: Model) -> StoredAsset:
+    doc = json.loads(record.doc)
+    asset = Asset(
+        owner=record.owner,
+        id=record.asset_id,
+        status=AssetStatus(record.status),
+        source=AssetSource(record.source),
+        asset_type=AssetType(record.asset_type),
+        mime=doc.get("mime"),
+        size=doc.get("size"),
+        width=doc.get("width"),
+        height=doc.get("height"),
+        sha256=record.sha256,
+        filename=doc.get("filename"),
+        prompt=doc.get("prompt"),
+        model=doc.get("model"),
+        params=doc.get("params") or {},
+        source_asset_ids=list(record.source_asset_ids or []),
+        source_url=doc.get("source_url"),
+        starred=bool(record.starred),
+        created_at=_from_iso(record.created_at),
+        updated_at=_from_iso(record.updated_at),
+        trashed_at=_from_optional_iso(record.trashed_at),
+        purge_at=_from_optional_iso(doc.get("purge_at")),
+        placeholder=Placeholder.model_validate(doc["placeholder"]) if doc.get("placeholder") else None,
+        error=AssetError.model_validate(doc["error"]) if doc.get("error") else None,
+        deleting=bool(doc.get("deleting", False)),
+    )
+    return StoredAsset(asset=asset, version=int(record.version or 0))
+
+
+def _raise_domain(error: PynamoDBException) -> None:
+    """Turn a pynamodb failure into a domain exception; throttling is transient, a failed condition a conflict."""
+    code = getattr(error, "cause_response_code", None)
+    if code == "ConditionalCheckFailedException":
+        raise Conflict("The asset changed meanwhile.") from error
+    if code in _THROTTLING:
+        raise TransientError(str(error)) from error
+    raise TransientError(f"DynamoDB failed: {error}") from error
+
+
+class AssetRepository:
+    """Reads and writes assets; every method speaks domain models."""
+
+    def __init__(self, table_name: str) -> None:
+        self._model = asset_model(table_name)
+
+    @property
+    def model(self) -> type[Model]:
+        return self._model
+
+    def create_table(self) -> None:
+        """Create the table with its indexes if it does not exist (local server and tests)."""
+        if not self._model.exists():
+            self._model.create_table(wait=True, billing_mode="PAY_PER_REQUEST")
+
+    def create(self, asset: Asset) -> StoredAsset:
+        record = self._model(**_to_attributes(asset))
+        try:
+            record.save(condition=self._model.asset_id.does_not_exist())
+        except PutError as error:
+            _raise_domain(error)
+        return StoredAsset(asset=asset, version=int(record.version))
+
+    def get(self, owner: str, asset_id: str) -> StoredAsset:
+        try:
+            return _to_asset(self._model.get(owner, asset_id))
+        except DoesNotExist as error:
+            raise NotFound("No such asset.") from error
+        except PynamoDBException as error:
+            _raise_domain(error)
+            raise
+
+    def batch_get(self, owner: str, asset_ids: Iterable[str]) -> dict[str, StoredAsset]:
+        keys = [(owner, asset_id) for asset_id in dict.fromkeys(asset_ids)]
+        try:
+            return {record.asset_id: _to_asset(record) for record in self._model.batch_get(keys)}
+        except PynamoDBException as error:
+            _raise_domain(error)
+            raise
+
+    def replace(self, stored: StoredAsset, asset: Asset) -> StoredAsset:
+        """Write `asset` over `stored` unless someone else wrote in between (then `Conflict`)."""
+        record = self._model(**_to_attributes(asset), version=stored.version)
+        try:
+            record.save()
+        except PutError as error:
+            _raise_domain(error)
+        return StoredAsset(asset=asset, version=int(record.version))
+
+    def delete(self, stored: StoredAsset) -> None:
+        """Delete the record unless it changed since it was read (then `Conflict`)."""
+        record = self._model(owner=stored.asset.owner, asset_id=stored.asset.id)
+        try:
+            record.delete(condition=self._model.version == stored.version)
+        except DeleteError as error:
+            _raise_domain(error)
+
+    def page(
+        self,
+        owner: str,
+        view: View,
+        asset_type: AssetType | None,
+        limit: int,
+        start: dict[str, Any] | None,
+    ) -> Page:
+        """One Query of `limit + 1` items on the view's index: the extra item only tells whether more follow."""
+        model = self._model
+        if view == View.STARRED:
+            index = model.by_starred_type if asset_type else model.by_starred
+            partition = f"{owner}#starred" + (f"#{asset_type.value}" if asset_type else "")
+        else:
+            index = model.by_view_type if asset_type else model.by_view
+            partition = f"{owner}#{view.value}" + (f"#{asset_type.value}" if asset_type else "")
+        try:
+            results = index.query(
+                partition,
+                scan_index_forward=False,
+                limit=limit + 1,
+                page_size=limit + 1,
+                last_evaluated_key=start,
+            )
+            records = list(results)
+        except PynamoDBException as error:
+            _raise_domain(error)
+            raise
+        assets = [_to_asset(record).asset for record in records[:limit]]
+        if len(records) <= limit:
+            return Page(items=assets, next_position=None)
+        last = records[limit - 1]
+        position = {key: value for key, value in self._key_of(last, view, asset_type).items()}
+        return Page(items=assets, next_position=position)
+
+    def _key_of(self, record: Model, view: View, asset_type: AssetType | None) -> dict[str, Any]:
+        attrs = record.serialize()
+        names = ["owner", "asset_id"]
+        if view == View.STARRED:
+            names.append("starred_type_pk" if asset_type else "starred_pk")
+        else:
+            names += ["view_type_pk" if asset_type else "view_pk", "view_sk"]
+        return {name: attrs[name] for name in names}
+
+    def trash_older_than(self, shard: int, cutoff: datetime) -> Iterator[Asset]:
+        """Assets of one trash shard trashed before `cutoff`, oldest first."""
+        model = self._model
+        try:
+            for record in model.by_trash_time.query(f"trash#{shard}", model.trash_ms < _epoch_ms(cutoff)):
+                yield _to_asset(record).asset
+        except PynamoDBException as error:
+            _raise_domain(error)
+
+    def all_trash(self, owner: str) -> Iterator[Asset]:
+        try:
+            for record in self._model.by_view.query(f"{owner}#trash"):
+                yield _to_asset(record).asset
+        except PynamoDBException as error:
+            _raise_domain(error)

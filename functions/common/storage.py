@@ -1,0 +1,126 @@
+"""The media bucket: presigning (always SigV4) and object operations. The only module that knows boto3's S3."""
+
+from __future__ import annotations
+
+import base64
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from functions.common.errors import TransientError
+
+_MAX_DELETE_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class PresignedPost:
+    url: str
+    fields: dict[str, str]
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class PresignedGet:
+    url: str
+    expires_at: datetime
+
+
+def attachment_disposition(filename: str) -> str:
+    """`Content-Disposition: attachment` with an ASCII fallback and an RFC 5987 UTF-8 name; no quotes or CR/LF."""
+    cleaned = "".join(ch for ch in filename if unicodedata.category(ch)[0] != "C").strip() or "download"
+    ascii_name = unicodedata.normalize("NFKD", cleaned).encode("ascii", "ignore").decode()
+    ascii_name = "".join(ch if ch.isalnum() or ch in "._- " else "_" for ch in ascii_name).strip() or "download"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(cleaned, safe='')}"
+
+
+class ObjectStore:
+    """S3 operations on one bucket."""
+
+    def __init__(self, bucket: str, client: Any | None = None) -> None:
+        self.bucket = bucket
+        self._s3 = client or boto3.client("s3", config=Config(signature_version="s3v4"))
+
+    def presign_post(
+        self,
+        *,
+        key: str,
+        content_type: str,
+        size: int,
+        ttl_seconds: int,
+        now: datetime,
+        sha256_hex: str | None = None,
+    ) -> PresignedPost:
+        """A POST policy pinning the key, the content type and the exact size (and the checksum when given)."""
+        fields: dict[str, str] = {"Content-Type": content_type}
+        conditions: list[Any] = [
+            {"bucket": self.bucket},
+            ["eq", "$key", key],
+            ["eq", "$Content-Type", content_type],
+            ["content-length-range", size, size],
+        ]
+        if sha256_hex:
+            checksum = base64.b64encode(bytes.fromhex(sha256_hex)).decode()
+            fields["x-amz-checksum-sha256"] = checksum
+            conditions.append(["eq", "$x-amz-checksum-sha256", checksum])
+        try:
+            post = self._s3.generate_presigned_post(
+                Bucket=self.bucket, Key=key, Fields=fields, Conditions=conditions, ExpiresIn=ttl_seconds
+            )
+        except (BotoCoreError, ClientError) as error:
+            raise TransientError(str(error)) from error
+        return PresignedPost(url=post["url"], fields=post["fields"], expires_at=now + timedelta(seconds=ttl_seconds))
+
+    def presign_get(
+        self, *, key: str, ttl_seconds: int, now: datetime, download_name: str | None = None
+    ) -> PresignedGet:
+        params: dict[str, str] = {"Bucket": self.bucket, "Key": key}
+        if download_name is not None:
+            params["ResponseContentDisposition"] = attachment_disposition(download_name)
+        url = self._s3.generate_presigned_url("get_object", Params=params, ExpiresIn=ttl_seconds)
+        return PresignedGet(url=url, expires_at=now + timedelta(seconds=ttl_seconds))
+
+    def head(self, key: str) -> dict[str, Any] | None:
+        try:
+            response: dict[str, Any] = self._s3.head_object(Bucket=self.bucket, Key=key)
+            return response
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise TransientError(str(error)) from error
+
+    def read(self, key: str) -> bytes:
+        try:
+            body: bytes = self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+            return body
+        except (BotoCoreError, ClientError) as error:
+            raise TransientError(str(error)) from error
+
+    def write(self, key: str, body: bytes, content_type: str) -> None:
+        try:
+            self._s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
+        except (BotoCoreError, ClientError) as error:
+            raise TransientError(str(error)) from error
+
+    def delete_many(self, keys: Iterable[str]) -> int:
+        """Delete every key (a missing key counts as deleted), in batches of 1,000; returns the number of calls."""
+        unique = list(dict.fromkeys(keys))
+        calls = 0
+        for start in range(0, len(unique), _MAX_DELETE_BATCH):
+            batch = unique[start : start + _MAX_DELETE_BATCH]
+            try:
+                response = self._s3.delete_objects(
+                    Bucket=self.bucket, Delete={"Objects": [{"Key": key} for key in batch], "Quiet": True}
+                )
+            except (BotoCoreError, ClientError) as error:
+                raise TransientError(str(error)) from error
+            calls += 1
+            if response.get("Errors"):
+                raise TransientError(f"S3 could not delete {len(response['Errors'])} objects")
+        return calls

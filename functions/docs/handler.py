@@ -1,0 +1,33 @@
+"""The OpenAPI 3.1 document of every route and its Swagger UI, served without auth."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.common.api import API_TITLE, API_VERSION, create_app
+from functions.gallery.handler import router as gallery_router
+from functions.sign.handler import router as sign_router
+
+API_ROUTERS: tuple[APIGatewayHttpRouter, ...] = (gallery_router, sign_router)
+
+app = create_app()
+for api_router in API_ROUTERS:
+    app.include_router(api_router)
+app.enable_swagger(path="/docs", title=API_TITLE, version=API_VERSION)
+
+
+@app.get("/openapi.json", include_in_schema=False)
+def openapi_document() -> Response[str]:
+    return Response(
+        status_code=200,
+        content_type="application/json",
+        body=app.get_openapi_json_schema(title=API_TITLE, version=API_VERSION),
+    )
+
+
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,200 @@
+"""Gallery logic: listing, one asset, star/trash/restore, delete forever, bulk actions, download, empty trash."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any
+
+from pydantic import Field
+
+from functions.common.clock import Clock
+from functions.common.cursor import CursorCodec
+from functions.common.deletion import delete_forever
+from functions.common.errors import Conflict, DomainError, InvalidRequest, NotFound, NotReady
+from functions.common.models import Asset, AssetOut, AssetType, CamelModel, View
+from functions.common.presenter import STORED_STATUSES, present
+from functions.common.repository import AssetRepository, StoredAsset
+from functions.common.storage import ObjectStore
+from functions.system import MAX_BULK_IDS
+
+
+class PatchRequest(CamelModel):
+    starred: bool | None = None
+    trashed: bool | None = None
+    prompt: str | None = Field(default=None, max_length=10_000)
+    asset_type: AssetType | None = None
+
+
+class BulkAction(StrEnum):
+    STAR = "star"
+    UNSTAR = "unstar"
+    TRASH = "trash"
+    RESTORE = "restore"
+    DELETE = "delete"
+
+
+class BulkRequest(CamelModel):
+    action: BulkAction
+    ids: list[str] = Field(min_length=1, max_length=MAX_BULK_IDS)
+
+
+class BulkResult(CamelModel):
+    id: str
+    result: str
+    asset: AssetOut | None = None
+
+
+class BulkResponse(CamelModel):
+    results: list[BulkResult]
+
+
+class GalleryPage(CamelModel):
+    items: list[AssetOut]
+    next_cursor: str | None
+
+
+class EmptyTrashResponse(CamelModel):
+    deleted: int
+
+
+@dataclass(frozen=True)
+class Gallery:
+    """The collaborators every gallery operation needs."""
+
+    repository: AssetRepository
+    store: ObjectStore
+    clock: Clock
+    cursors: CursorCodec
+    read_ttl_seconds: int
+    download_ttl_seconds: int
+    retention_days: int
+
+    def show(self, asset: Asset) -> AssetOut:
+        return present(asset, store=self.store, read_ttl_seconds=self.read_ttl_seconds, now=self.clock())
+
+
+def list_gallery(
+    *, owner: str, view: View, asset_type: AssetType | None, limit: int, cursor: str | None, gallery: Gallery
+) -> GalleryPage:
+    """One page of the caller's view, newest first (trash: most recently trashed first)."""
+    query = f"{view.value}|{asset_type.value if asset_type else ''}"
+    start = gallery.cursors.decode(cursor, owner=owner, query=query) if cursor else None
+    page = gallery.repository.page(owner, view, asset_type, limit, start)
+    next_cursor = (
+        gallery.cursors.encode(owner=owner, query=query, position=page.next_position) if page.next_position else None
+    )
+    return GalleryPage(items=[gallery.show(asset) for asset in page.items], next_cursor=next_cursor)
+
+
+def get_asset(*, owner: str, asset_id: str, gallery: Gallery) -> AssetOut:
+    return gallery.show(gallery.repository.get(owner, asset_id).asset)
+
+
+def _changed(stored: StoredAsset, request: PatchRequest, gallery: Gallery) -> Asset:
+    asset = stored.asset
+    now = gallery.clock()
+    update: dict[str, Any] = {}
+    if request.starred is not None:
+        update["starred"] = request.starred
+    if request.prompt is not None:
+        update["prompt"] = request.prompt
+    if request.asset_type is not None:
+        update["asset_type"] = request.asset_type
+    if request.trashed is True and not asset.in_trash:
+        update["trashed_at"] = now
+        update["purge_at"] = now + timedelta(days=gallery.retention_days)
+    elif request.trashed is False and asset.in_trash:
+        if asset.deleting:
+            raise Conflict("The asset is being deleted and can no longer be restored.")
+        update["trashed_at"] = None
+        update["purge_at"] = None
+    if not update:
+        return asset
+    update["updated_at"] = now
+    return asset.model_copy(update=update)
+
+
+def _apply(stored: StoredAsset, request: PatchRequest, gallery: Gallery) -> StoredAsset:
+    changed = _changed(stored, request, gallery)
+    if changed == stored.asset:
+        return stored
+    return gallery.repository.replace(stored, changed)
+
+
+def patch_asset(*, owner: str, asset_id: str, request: PatchRequest, gallery: Gallery) -> AssetOut:
+    """Star, unstar, trash, restore or edit; retried once when a concurrent write got there first."""
+    if request.model_fields_set == set():
+        raise InvalidRequest("Give at least one of starred, trashed, prompt, assetType.")
+    for attempt in range(2):
+        stored = gallery.repository.get(owner, asset_id)
+        try:
+            return gallery.show(_apply(stored, request, gallery).asset)
+        except Conflict:
+            if attempt == 1 or stored.asset.deleting:
+                raise
+    raise AssertionError("unreachable")
+
+
+def delete_asset(*, owner: str, asset_id: str, gallery: Gallery) -> None:
+    """Delete forever: only from the trash (else `not_in_trash`)."""
+    stored = gallery.repository.get(owner, asset_id)
+    delete_forever(stored, repository=gallery.repository, store=gallery.store)
+
+
+_BULK_PATCH = {
+    BulkAction.STAR: PatchRequest(starred=True),
+    BulkAction.UNSTAR: PatchRequest(starred=False),
+    BulkAction.TRASH: PatchRequest(trashed=True),
+    BulkAction.RESTORE: PatchRequest(trashed=False),
+}
+
+
+def bulk_action(*, owner: str, request: BulkRequest, gallery: Gallery) -> BulkResponse:
+    """Apply one action to many ids; each id gets its own outcome and one failure never stops the others."""
+    found = gallery.repository.batch_get(owner, request.ids)
+    results: list[BulkResult] = []
+    for asset_id in request.ids:
+        stored = found.get(asset_id)
+        if stored is None:
+            results.append(BulkResult(id=asset_id, result="not_found"))
+            continue
+        try:
+            if request.action == BulkAction.DELETE:
+                delete_forever(stored, repository=gallery.repository, store=gallery.store)
+                found.pop(asset_id)
+                results.append(BulkResult(id=asset_id, result="ok"))
+            else:
+                updated = _apply(stored, _BULK_PATCH[request.action], gallery)
+                found[asset_id] = updated
+                results.append(BulkResult(id=asset_id, result="ok", asset=gallery.show(updated.asset)))
+        except NotFound:
+            results.append(BulkResult(id=asset_id, result="not_found"))
+        except DomainError:
+            results.append(BulkResult(id=asset_id, result="conflict"))
+    return BulkResponse(results=results)
+
+
+def download_url(*, owner: str, asset_id: str, gallery: Gallery) -> str:
+    """A short-lived URL that downloads the original as an attachment named after the asset."""
+    asset = gallery.repository.get(owner, asset_id).asset
+    if asset.status not in STORED_STATUSES:
+        raise NotReady("The original is not stored yet.")
+    name = asset.filename or asset.id
+    return gallery.store.presign_get(
+        key=asset.original_key, ttl_seconds=gallery.download_ttl_seconds, now=gallery.clock(), download_name=name
+    ).url
+
+
+def empty_trash(*, owner: str, gallery: Gallery) -> EmptyTrashResponse:
+    """Delete forever everything in the caller's trash now."""
+    deleted = 0
+    for asset in list(gallery.repository.all_trash(owner)):
+        try:
+            stored = gallery.repository.get(owner, asset.id)
+            delete_forever(stored, repository=gallery.repository, store=gallery.store)
+            deleted += 1
+        except (NotFound, Conflict):
+            continue
+    return EmptyTrashResponse(deleted=deleted)

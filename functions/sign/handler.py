@@ -1,0 +1,41 @@
+"""Sign API: presigned uploads and batch re-signing of read URLs."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.common.api import caller, create_app
+from functions.common.wiring import sign_service
+from functions.sign import logic
+
+logger = Logger(service="sign")
+router = APIGatewayHttpRouter()
+
+
+@lru_cache(maxsize=1)
+def _signer() -> logic.Signer:
+    return sign_service()
+
+
+@router.post("/uploads/sign", tags=["uploads"], status_code=201)
+def sign_upload(request: logic.SignUploadRequest) -> logic.SignUploadResponse:
+    return logic.sign_upload(owner=caller(router), request=request, signer=_signer())
+
+
+@router.post("/assets/sign-read", tags=["assets"])
+def sign_read(request: logic.SignReadRequest) -> logic.SignReadResponse:
+    return logic.sign_read(owner=caller(router), request=request, signer=_signer())
+
+
+app = create_app()
+app.include_router(router)
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,148 @@
+"""Presigned uploads (the policy pins key, type and size) and batch re-signing of read URLs."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from functions.common.clock import Clock
+from functions.common.errors import InvalidRequest
+from functions.common.formats import ACCEPTED_MIME_TYPES
+from functions.common.ids import new_ulid
+from functions.common.models import Asset, AssetOut, AssetSource, AssetStatus, AssetType, CamelModel, UtcDatetime
+from functions.common.presenter import STORED_STATUSES, present
+from functions.common.repository import AssetRepository
+from functions.common.storage import ObjectStore
+from functions.system import MAX_BULK_IDS
+
+_SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+
+
+class AssetMetadata(CamelModel):
+    """The optional metadata a client may attach to a new asset."""
+
+    filename: str | None = Field(default=None, max_length=255)
+    prompt: str | None = Field(default=None, max_length=10_000)
+    model: str | None = Field(default=None, max_length=200)
+    params: dict[str, Any] = Field(default_factory=dict)
+    asset_type: AssetType = AssetType.UPLOADED
+    source_asset_ids: list[str] = Field(default_factory=list, max_length=MAX_BULK_IDS)
+
+
+class SignUploadRequest(AssetMetadata):
+    content_type: str
+    size: int = Field(gt=0)
+    sha256: str | None = None
+
+    @field_validator("content_type")
+    @classmethod
+    def _accepted(cls, value: str) -> str:
+        if value.lower() not in ACCEPTED_MIME_TYPES:
+            raise ValueError(f"must be one of {', '.join(ACCEPTED_MIME_TYPES)}")
+        return value.lower()
+
+    @field_validator("sha256")
+    @classmethod
+    def _hex(cls, value: str | None) -> str | None:
+        if value is not None and not _SHA256_HEX.match(value.lower()):
+            raise ValueError("must be 64 hexadecimal characters")
+        return None if value is None else value.lower()
+
+
+class UploadSlot(CamelModel):
+    method: str = "POST"
+    url: str
+    fields: dict[str, str]
+    expires_at: UtcDatetime
+
+
+class SignUploadResponse(CamelModel):
+    asset: AssetOut
+    upload: UploadSlot
+
+
+class ReadVariant(StrEnum):
+    ORIGINAL = "original"
+    THUMB = "thumb"
+
+
+class SignReadRequest(CamelModel):
+    ids: list[str] = Field(min_length=1, max_length=MAX_BULK_IDS)
+    variant: ReadVariant = ReadVariant.THUMB
+
+
+class SignedUrl(CamelModel):
+    url: str
+    expires_at: UtcDatetime
+
+
+class SignReadResponse(CamelModel):
+    urls: dict[str, SignedUrl]
+    missing: list[str]
+
+
+@dataclass(frozen=True)
+class Signer:
+    repository: AssetRepository
+    store: ObjectStore
+    clock: Clock
+    max_image_bytes: int
+    upload_ttl_seconds: int
+    read_ttl_seconds: int
+
+
+def sign_upload(*, owner: str, request: SignUploadRequest, signer: Signer) -> SignUploadResponse:
+    """Create the asset as `pending` and a presigned POST for exactly its key, type and size."""
+    if request.size > signer.max_image_bytes:
+        raise InvalidRequest(f"size: at most {signer.max_image_bytes} bytes")
+    now = signer.clock()
+    asset = Asset(
+        owner=owner,
+        id=new_ulid(now),
+        status=AssetStatus.PENDING,
+        source=AssetSource.UPLOAD,
+        mime=request.content_type,
+        size=request.size,
+        sha256=request.sha256,
+        created_at=now,
+        updated_at=now,
+        **request.model_dump(include=set(AssetMetadata.model_fields)),
+    )
+    signer.repository.create(asset)
+    post = signer.store.presign_post(
+        key=asset.original_key,
+        content_type=request.content_type,
+        size=request.size,
+        ttl_seconds=signer.upload_ttl_seconds,
+        now=now,
+        sha256_hex=request.sha256,
+    )
+    shown = present(asset, store=signer.store, read_ttl_seconds=signer.read_ttl_seconds, now=now)
+    return SignUploadResponse(
+        asset=shown, upload=UploadSlot(url=post.url, fields=post.fields, expires_at=post.expires_at)
+    )
+
+
+def sign_read(*, owner: str, request: SignReadRequest, signer: Signer) -> SignReadResponse:
+    """Fresh read URLs for the caller's assets that have the variant; every other id is `missing`."""
+    now = signer.clock()
+    found = signer.repository.batch_get(owner, request.ids)
+    urls: dict[str, SignedUrl] = {}
+    missing: list[str] = []
+    for asset_id in dict.fromkeys(request.ids):
+        stored = found.get(asset_id)
+        asset = stored.asset if stored else None
+        if asset is None or asset.status not in STORED_STATUSES:
+            missing.append(asset_id)
+            continue
+        if request.variant == ReadVariant.THUMB and asset.status != AssetStatus.READY:
+            missing.append(asset_id)
+            continue
+        key = asset.original_key if request.variant == ReadVariant.ORIGINAL else asset.thumb_key
+        signed = signer.store.presign_get(key=key, ttl_seconds=signer.read_ttl_seconds, now=now)
+        urls[asset_id] = SignedUrl(url=signed.url, expires_at=signed.expires_at)
+    return SignReadResponse(urls=urls, missing=missing)

@@ -1,0 +1,100 @@
+"""The one description of the system that the Lambda code, the CDK stack and the local server all read.
+
+Routes, CORS, S3 prefixes, limit defaults and the purge schedule live here so that what runs locally and
+what is deployed cannot drift. This module imports nothing but the standard library.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ORIGINALS_PREFIX = "originals/"
+THUMBS_PREFIX = "thumbs/"
+
+# Daily at 03:00 UTC, as an EventBridge cron expression (minutes hours day-of-month month day-of-week year).
+PURGE_SCHEDULE_CRON = "cron(0 3 * * ? *)"
+# Locally the purge timer runs this often (seconds); the schedule above is what AWS uses.
+LOCAL_PURGE_INTERVAL_SECONDS = 3600
+
+# Items in the trash index are spread over this many partitions so that no single one is hot.
+PURGE_SHARDS = 8
+# Uploads left in `pending` longer than this are abandoned and removed by the purge.
+ABANDONED_UPLOAD_HOURS = 24
+
+DIRECT_UPLOAD_MAX_BYTES = 4 * 1024 * 1024
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 50
+MAX_BULK_IDS = 100
+MAX_INGEST_WAIT_SECONDS = 25
+
+# Headers and methods the SPA needs; API Gateway answers preflight from this, and so does the local server.
+CORS_ALLOW_METHODS = ("GET", "POST", "PATCH", "DELETE", "OPTIONS")
+CORS_ALLOW_HEADERS = ("authorization", "content-type", "idempotency-key")
+CORS_EXPOSE_HEADERS = ("location",)
+CORS_MAX_AGE_SECONDS = 600
+
+# Defaults of the limits that are configuration (environment variables of the same name).
+LIMIT_DEFAULTS: dict[str, str] = {
+    "ASSET_MAX_IMAGE_MB": "25",
+    "TRASH_RETENTION_DAYS": "30",
+    "THUMBNAIL_SIZE": "256",
+    "MAX_IMAGE_PIXELS": "50000000",
+    "ASSET_HOST_ALLOWLIST": "",
+    "READ_URL_TTL_SECONDS": "3600",
+    "UPLOAD_URL_TTL_SECONDS": "300",
+    "DOWNLOAD_URL_TTL_SECONDS": "300",
+    "INGEST_DEADLINE_SECONDS": "120",
+}
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """A Lambda function: its handler string (relative to the code asset's root) and what it is for."""
+
+    name: str
+    handler: str
+    description: str
+
+
+FUNCTIONS: dict[str, FunctionSpec] = {
+    spec.name: spec
+    for spec in (
+        FunctionSpec("gallery", "functions.gallery.handler.handler", "Gallery listing and asset actions"),
+        FunctionSpec("sign", "functions.sign.handler.handler", "Presigned uploads and read URLs"),
+        FunctionSpec("docs", "functions.docs.handler.handler", "OpenAPI document and Swagger UI"),
+        FunctionSpec("thumbnail", "functions.thumbnail.handler.handler", "Thumbnails for new originals"),
+        FunctionSpec("purge", "functions.purge.handler.handler", "Scheduled trash purge"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    """An HTTP API route: `method` and `path` as API Gateway spells them, the function and whether a JWT is needed."""
+
+    method: str
+    path: str
+    function: str
+    auth: bool = True
+
+    @property
+    def route_key(self) -> str:
+        return "$default" if self.path == "$default" else f"{self.method} {self.path}"
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/health", "gallery", auth=False),
+    Route("GET", "/openapi.json", "docs", auth=False),
+    Route("GET", "/docs", "docs", auth=False),
+    Route("POST", "/uploads/sign", "sign"),
+    Route("POST", "/assets/sign-read", "sign"),
+    Route("GET", "/gallery", "gallery"),
+    Route("POST", "/assets/bulk", "gallery"),
+    Route("GET", "/assets/{id}", "gallery"),
+    Route("PATCH", "/assets/{id}", "gallery"),
+    Route("DELETE", "/assets/{id}", "gallery"),
+    Route("GET", "/assets/{id}/download", "gallery"),
+    Route("POST", "/trash/empty", "gallery"),
+    # Anything unmatched reaches the gallery function, which answers a problem+json 404 `not_found`.
+    Route("ANY", "$default", "gallery", auth=False),
+)
