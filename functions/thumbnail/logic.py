@@ -7,11 +7,12 @@ from dataclasses import dataclass
 
 from functions.common.clock import Clock
 from functions.common.errors import Conflict, NotFound
+from functions.common.images import ImageRejected
 from functions.common.models import AssetError, AssetStatus
 from functions.common.repository import AssetRepository
 from functions.common.storage import ObjectStore
 from functions.system import ORIGINALS_PREFIX
-from functions.thumbnail.imaging import ImageRejected, make_thumbnail
+from functions.thumbnail.imaging import make_thumbnail
 
 
 @dataclass(frozen=True)
