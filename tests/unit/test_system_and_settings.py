@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from functions.common.settings import ApiSettings, load_settings
+from functions.system import FUNCTIONS, ROUTES
+
+ENV = {"ASSET_TABLE_NAME": "t", "MEDIA_BUCKET_NAME": "b", "CURSOR_SECRET": "s" * 32}
+
+
+def test_every_route_is_unique_and_served_by_a_known_function() -> None:
+    keys = [route.route_key for route in ROUTES]
+    assert len(keys) == len(set(keys))
+    assert {route.function for route in ROUTES} <= set(FUNCTIONS)
+
+
+def test_only_health_docs_and_the_fallback_are_public() -> None:
+    public = {route.route_key for route in ROUTES if not route.auth}
+    assert public == {"GET /health", "GET /openapi.json", "GET /docs", "$default"}
+
+
+def test_limits_default_to_the_contract() -> None:
+    settings = load_settings(ApiSettings, ENV)
+    assert settings.asset_max_image_mb == 25
+    assert settings.trash_retention_days == 30
+    assert settings.read_url_ttl_seconds == 3600
+    assert settings.upload_url_ttl_seconds == 300
+    assert settings.download_url_ttl_seconds == 300
+
+
+def test_environment_overrides_defaults() -> None:
+    settings = load_settings(ApiSettings, {**ENV, "ASSET_MAX_IMAGE_MB": "5"})
+    assert settings.max_image_bytes == 5 * 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"ASSET_TABLE_NAME": ""},
+        {"CURSOR_SECRET": "short"},
+        {"UPLOAD_URL_TTL_SECONDS": "301"},
+        {"READ_URL_TTL_SECONDS": "3601"},
+    ],
+)
+def test_invalid_configuration_fails_at_start(broken: dict[str, str]) -> None:
+    with pytest.raises(ValidationError):
+        load_settings(ApiSettings, {**ENV, **broken})
