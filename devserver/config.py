@@ -21,19 +21,29 @@ class LocalConfig:
     state_dir: Path
     allowed_origins: tuple[str, ...]
     purge_interval_seconds: float
+    # The demo web app's own origin (devserver/web.py), so the browser really exercises CORS.
+    web_port: int = 3001
 
     @classmethod
     def from_environ(cls) -> LocalConfig:
         origins = os.environ.get("ALLOWED_ORIGINS", "http://127.0.0.1:3001,http://localhost:3001")
+        port = int(os.environ.get("PORT", "3000"))
+        web_port = int(os.environ.get("WEB_PORT", str(port + 1)))
+        allowed = tuple(origin.strip() for origin in origins.split(",") if origin.strip())
+        # The web app must always reach the API, whichever port it was given.
+        web = (f"http://127.0.0.1:{web_port}", f"http://localhost:{web_port}")
         return cls(
-            port=int(os.environ.get("PORT", "3000")),
+            port=port,
             state_dir=Path(os.environ.get("STATE_DIR", ".local-state")).resolve(),
-            allowed_origins=tuple(origin.strip() for origin in origins.split(",") if origin.strip()),
+            allowed_origins=allowed + tuple(origin for origin in web if origin not in allowed),
             purge_interval_seconds=float(os.environ.get("PURGE_INTERVAL_SECONDS", "3600")),
+            web_port=web_port,
         )
 
 
-def function_environment(endpoint: str, cursor_secret: str, allowed_origins: tuple[str, ...]) -> dict[str, str]:
+def function_environment(
+    endpoint: str, cursor_secret: str, allowed_origins: tuple[str, ...], lambda_endpoint: str | None = None
+) -> dict[str, str]:
     """What every handler's settings model reads, pointed at the embedded AWS emulation."""
     env = {key: os.environ.get(key, value) for key, value in LIMIT_DEFAULTS.items()}
     env.update(
@@ -45,6 +55,7 @@ def function_environment(endpoint: str, cursor_secret: str, allowed_origins: tup
             "AWS_REGION": REGION,
             "ASSET_TABLE_NAME": ASSET_TABLE,
             "IDEMPOTENCY_TABLE_NAME": IDEMPOTENCY_TABLE,
+            "INGEST_WORKER_FUNCTION_NAME": "ingest_worker",
             "MEDIA_BUCKET_NAME": MEDIA_BUCKET,
             "CURSOR_SECRET": cursor_secret,
             "ALLOWED_ORIGINS": ",".join(allowed_origins),
@@ -53,4 +64,7 @@ def function_environment(endpoint: str, cursor_secret: str, allowed_origins: tup
             "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
         }
     )
+    if lambda_endpoint:
+        # boto3 honours service-specific endpoints: lambda.invoke reaches devserver/lambda_api.py, not moto.
+        env["AWS_ENDPOINT_URL_LAMBDA"] = lambda_endpoint
     return env

@@ -73,9 +73,14 @@ def load_handler(function: str) -> Callable[[dict[str, Any], Any], Any]:
     return handler
 
 
+# Handlers the local server builds itself with local-only collaborators (see devserver/lambda_api.py).
+LOCAL_HANDLERS: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
+
+
 def invoke(function: str, event: dict[str, Any]) -> Any:
     """Call a function's real handler the way Lambda would."""
-    return load_handler(function)(event, LambdaContext(function))
+    handler = LOCAL_HANDLERS.get(function) or load_handler(function)
+    return handler(event, LambdaContext(function))
 
 
 class Gateway:

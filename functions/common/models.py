@@ -137,3 +137,5 @@ class AssetOut(CamelModel):
     thumb_url: str | None = None
     placeholder: Placeholder | None = None
     error: AssetError | None = None
+    # True when a request brought bytes this user already has: the existing asset is returned instead.
+    duplicate: bool | None = None

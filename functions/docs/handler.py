@@ -10,9 +10,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common.api import API_TITLE, API_VERSION, create_app
 from functions.gallery.handler import router as gallery_router
+from functions.ingest.handler import router as ingest_router
 from functions.sign.handler import router as sign_router
+from functions.upload.handler import router as upload_router
 
-API_ROUTERS: tuple[APIGatewayHttpRouter, ...] = (gallery_router, sign_router)
+API_ROUTERS: tuple[APIGatewayHttpRouter, ...] = (gallery_router, sign_router, upload_router, ingest_router)
 
 app = create_app()
 for api_router in API_ROUTERS:

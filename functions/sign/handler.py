@@ -6,6 +6,7 @@ from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -22,9 +23,11 @@ def _signer() -> logic.Signer:
     return sign_service()
 
 
-@router.post("/uploads/sign", tags=["uploads"], status_code=201)
-def sign_upload(request: logic.SignUploadRequest) -> logic.SignUploadResponse:
-    return logic.sign_upload(owner=caller(router), request=request, signer=_signer())
+@router.post("/uploads/sign", tags=["uploads"], status_code=201, responses={200: {"description": "Duplicate"}})
+def sign_upload(request: logic.SignUploadRequest) -> Response[logic.SignUploadResponse]:
+    signed = logic.sign_upload(owner=caller(router), request=request, signer=_signer())
+    # A declared sha256 the caller already stored: 200 with the existing asset and no upload slot.
+    return Response(status_code=200 if signed.upload is None else 201, content_type="application/json", body=signed)
 
 
 @router.post("/assets/sign-read", tags=["assets"])

@@ -18,6 +18,7 @@ from functions.common.presenter import STORED_STATUSES, present
 from functions.common.repository import AssetRepository
 from functions.common.storage import ObjectStore
 from functions.system import MAX_BULK_IDS
+from functions.upload.duplicates import find_duplicate
 
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 
@@ -62,7 +63,8 @@ class UploadSlot(CamelModel):
 
 class SignUploadResponse(CamelModel):
     asset: AssetOut
-    upload: UploadSlot
+    # null when the declared sha256 matches an asset the caller already has (then `asset.duplicate` is true)
+    upload: UploadSlot | None
 
 
 class ReadVariant(StrEnum):
@@ -100,6 +102,10 @@ def sign_upload(*, owner: str, request: SignUploadRequest, signer: Signer) -> Si
     if request.size > signer.max_image_bytes:
         raise InvalidRequest(f"size: at most {signer.max_image_bytes} bytes")
     now = signer.clock()
+    existing = find_duplicate(signer.repository, owner, request.sha256) if request.sha256 else None
+    if existing is not None:
+        shown = present(existing, store=signer.store, read_ttl_seconds=signer.read_ttl_seconds, now=now)
+        return SignUploadResponse(asset=shown.model_copy(update={"duplicate": True}), upload=None)
     asset = Asset(
         owner=owner,
         id=new_ulid(now),

@@ -1,0 +1,108 @@
+"""The Lambda Invoke API on loopback, so handlers' `lambda.invoke(...)` runs the real handler locally.
+
+moto's Lambda needs Docker to run code; this answers `POST /2015-03-31/functions/{name}/invocations`
+itself: `Event` runs the handler in a background thread (202), `RequestResponse` runs it and returns
+the result. With `DEV_INGEST_ALLOW_LOOPBACK=1` the ingest functions are built with a network policy that
+also reaches loopback (for local demos and the e2e test); that policy exists only in the local server.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import os
+import ssl
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from devserver.gateway import LOCAL_HANDLERS, invoke
+from functions.system import FUNCTIONS
+
+log = logging.getLogger("devserver")
+_PATH_PREFIX = "/2015-03-31/functions/"
+
+
+class LoopbackDevNetwork:
+    """Local-only policy: public addresses as in production, plus loopback on any port and any name."""
+
+    def allows_address(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+        from functions.ingest.addresses import is_public_unicast
+
+        return address.is_loopback or is_public_unicast(address)
+
+    def allows_port(self, port: int) -> bool:
+        return True
+
+    def allows_name(self, host: str) -> bool:
+        return True
+
+
+def install_loopback_ingest() -> None:
+    """Serve `ingest` and `ingest_worker` with the loopback-allowing policy (and `DEV_INGEST_CA_FILE` trusted)."""
+    from functools import lru_cache
+
+    from functions.common.api import create_app
+    from functions.common.wiring import ingest_service, ingest_worker_service
+    from functions.ingest.fetcher import default_ssl_context
+    from functions.ingest.handler import build_router
+    from functions.ingest.worker import build_handler
+
+    network = LoopbackDevNetwork()
+    context = default_ssl_context()
+    ca_file = os.environ.get("DEV_INGEST_CA_FILE")
+    if ca_file:
+        context = ssl.create_default_context(cafile=ca_file)
+    app = create_app()
+    app.include_router(build_router(lru_cache(maxsize=1)(lambda: ingest_service(network=network))))
+    LOCAL_HANDLERS["ingest"] = app.resolve
+    LOCAL_HANDLERS["ingest_worker"] = build_handler(
+        lru_cache(maxsize=1)(lambda: ingest_worker_service(network=network, ssl_context=context))
+    )
+
+
+class LambdaApi:
+    """A second loopback listener answering the Invoke API for the functions in `functions.system.FUNCTIONS`."""
+
+    def __init__(self, on_change: Callable[[], None] = lambda: None) -> None:
+        self._on_change = on_change
+        self._http: Any = None
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        return self._respond(Request(environ))(environ, start_response)
+
+    def _respond(self, request: Request) -> Response:
+        path = request.path
+        if request.method != "POST" or not path.startswith(_PATH_PREFIX) or not path.endswith("/invocations"):
+            return Response(json.dumps({"message": "Not found"}), status=404, content_type="application/json")
+        name = path[len(_PATH_PREFIX) : -len("/invocations")].rsplit(":", 1)[-1]
+        if name not in FUNCTIONS:
+            body = json.dumps({"Type": "User", "Message": f"Function not found: {name}"})
+            return Response(body, status=404, headers={"x-amzn-ErrorType": "ResourceNotFoundException"})
+        payload = json.loads(request.get_data() or b"{}")
+        if request.headers.get("X-Amz-Invocation-Type", "RequestResponse") == "Event":
+            threading.Thread(target=self._run, args=(name, payload), daemon=True, name=f"invoke-{name}").start()
+            return Response(b"", status=202)
+        return Response(json.dumps(self._run(name, payload)), status=200, content_type="application/json")
+
+    def _run(self, name: str, payload: dict[str, Any]) -> Any:
+        try:
+            return invoke(name, payload)
+        except Exception:  # an async invocation's failure is logged, as Lambda would
+            log.exception("invocation of %s failed", name)
+            return {"errorMessage": "invocation failed"}
+        finally:
+            self._on_change()
+
+    def start(self) -> str:
+        self._http = make_server("127.0.0.1", 0, self, threaded=True)
+        threading.Thread(target=self._http.serve_forever, daemon=True, name="lambda-api").start()
+        return f"http://127.0.0.1:{self._http.server_port}"
+
+    def stop(self) -> None:
+        if self._http is not None:
+            self._http.shutdown()

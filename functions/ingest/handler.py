@@ -1,0 +1,53 @@
+"""Ingest API: `POST /ingest` checks the URL, creates the asset as `ingesting` and hands the fetch to the worker."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.common.api import caller, create_app
+from functions.common.models import AssetOut
+from functions.common.wiring import ingest_service
+from functions.ingest import logic
+from functions.system import MAX_INGEST_WAIT_SECONDS
+
+logger = Logger(service="ingest")
+
+
+def build_router(ingester: Callable[[], logic.Ingester]) -> APIGatewayHttpRouter:
+    """The route, with the collaborators `ingester()` builds (the local server passes its own)."""
+    router = APIGatewayHttpRouter()
+
+    @router.post("/ingest", tags=["ingest"], status_code=202, responses={201: {"description": "Finished in time"}})
+    def ingest(
+        request: logic.IngestRequest,
+        wait: Annotated[int, Query(ge=0, le=MAX_INGEST_WAIT_SECONDS)] = 0,
+        idempotency_key: Annotated[str | None, Header(alias="idempotency-key")] = None,
+    ) -> Response[AssetOut]:
+        answer = logic.start_ingest(
+            owner=caller(router),
+            request=request,
+            idempotency_key=idempotency_key,
+            wait_seconds=wait,
+            ingester=ingester(),
+        )
+        return Response(status_code=answer.status_code, content_type="application/json", body=answer.asset)
+
+    return router
+
+
+router = build_router(lru_cache(maxsize=1)(ingest_service))
+app = create_app()
+app.include_router(router)
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

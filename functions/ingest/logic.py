@@ -1,0 +1,142 @@
+"""Ingest API: check the URL at once, create the asset as `ingesting`, hand the fetch to the worker, maybe wait."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from posixpath import basename
+from typing import Any
+
+from pydantic import Field
+
+from functions.common.clock import Clock
+from functions.common.errors import DomainError, InvalidRequest
+from functions.common.ids import new_ulid
+from functions.common.models import Asset, AssetOut, AssetSource, AssetStatus, AssetType
+from functions.common.presenter import present
+from functions.common.repository import AssetRepository
+from functions.common.storage import ObjectStore
+from functions.ingest.idempotency import Idempotency, IdempotencyInProgress, KeyAlreadyInProgress
+from functions.ingest.invoker import WorkerInvoker
+from functions.ingest.urls import MAX_URL_LENGTH, HostAllowlist, NetworkPolicy, UrlRefused, check_url
+from functions.sign.logic import AssetMetadata
+from functions.upload.duplicates import find_duplicate
+
+WAIT_POLL_SECONDS = 0.5
+# How long a request waits for another request with the same Idempotency-Key before answering 409.
+IN_PROGRESS_WAIT_SECONDS = 5.0
+DUPLICATE_CODE = "duplicate"
+MAX_IDEMPOTENCY_KEY_LENGTH = 200
+
+
+class UrlNotAllowed(DomainError):
+    status, code, title = 422, "url_not_allowed", "URL not allowed"
+
+
+class IngestRequest(AssetMetadata):
+    url: str = Field(min_length=1, max_length=MAX_URL_LENGTH)
+    asset_type: AssetType = AssetType.GENERATED
+
+
+@dataclass(frozen=True)
+class IngestAnswer:
+    """The asset as shown, and 202 while it is still `ingesting` (201 once finished)."""
+
+    asset: AssetOut
+    status_code: int
+
+
+@dataclass(frozen=True)
+class Ingester:
+    repository: AssetRepository
+    store: ObjectStore
+    clock: Clock
+    invoker: WorkerInvoker
+    idempotency: Idempotency
+    allowlist: HostAllowlist
+    network: NetworkPolicy
+    read_ttl_seconds: int
+    sleep: Callable[[float], None] = time.sleep
+    monotonic: Callable[[], float] = time.monotonic
+
+
+def start_ingest(
+    *, owner: str, request: IngestRequest, idempotency_key: str | None, wait_seconds: int, ingester: Ingester
+) -> IngestAnswer:
+    """Refuse a URL that can never be fetched (422); else create or replay the asset and wait up to `wait_seconds`."""
+    try:
+        checked = check_url(request.url, allowlist=ingester.allowlist, network=ingester.network)
+    except UrlRefused as error:
+        raise UrlNotAllowed(UrlRefused.MESSAGE) from error
+    source_url = str(checked.url)
+
+    def create() -> dict[str, Any]:
+        return {"assetId": _create(owner=owner, request=request, source_url=source_url, ingester=ingester)}
+
+    if idempotency_key is None:
+        asset_id = create()["assetId"]
+    else:
+        if not 1 <= len(idempotency_key) <= MAX_IDEMPOTENCY_KEY_LENGTH:
+            raise InvalidRequest(f"Idempotency-Key: 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} characters")
+        body = request.model_dump(mode="json")
+        asset_id = _once(f"{owner}#{idempotency_key}", body, create, ingester)["assetId"]
+    asset = _wait(owner, asset_id, wait_seconds, ingester)
+    return _answer(asset, ingester)
+
+
+def _once(key: str, body: dict[str, Any], action: Callable[[], dict[str, Any]], ingester: Ingester) -> dict[str, Any]:
+    """Run `action` once per key; while another request holds the key, wait a little for its result."""
+    give_up = ingester.monotonic() + IN_PROGRESS_WAIT_SECONDS
+    while True:
+        try:
+            return ingester.idempotency.once(key=key, body=body, action=action)
+        except KeyAlreadyInProgress as error:
+            if ingester.monotonic() >= give_up:
+                raise IdempotencyInProgress("A request with this Idempotency-Key is still running; retry.") from error
+            ingester.sleep(WAIT_POLL_SECONDS)
+
+
+def _create(*, owner: str, request: IngestRequest, source_url: str, ingester: Ingester) -> str:
+    now = ingester.clock()
+    metadata = request.model_dump(include=set(AssetMetadata.model_fields))
+    metadata["filename"] = metadata.get("filename") or basename(request.url.split("?")[0].split("#")[0]) or None
+    asset = Asset(
+        owner=owner,
+        id=new_ulid(now),
+        status=AssetStatus.INGESTING,
+        source=AssetSource.INGEST,
+        source_url=source_url,
+        created_at=now,
+        updated_at=now,
+        **metadata,
+    )
+    stored = ingester.repository.create(asset)
+    try:
+        ingester.invoker.invoke({"owner": owner, "assetId": asset.id})
+    except Exception:
+        ingester.repository.delete(stored)  # never leave an asset that no worker will finish
+        raise
+    return asset.id
+
+
+def _wait(owner: str, asset_id: str, wait_seconds: int, ingester: Ingester) -> Asset:
+    """Poll the asset until it leaves `ingesting` or `wait_seconds` pass."""
+    give_up = ingester.monotonic() + wait_seconds
+    while True:
+        asset = ingester.repository.get(owner, asset_id).asset
+        remaining = give_up - ingester.monotonic()
+        if asset.status != AssetStatus.INGESTING or remaining <= 0:
+            return asset
+        ingester.sleep(min(WAIT_POLL_SECONDS, remaining))
+
+
+def _answer(asset: Asset, ingester: Ingester) -> IngestAnswer:
+    now = ingester.clock()
+    if asset.error is not None and asset.error.code == DUPLICATE_CODE and asset.sha256:
+        existing = find_duplicate(ingester.repository, asset.owner, asset.sha256)
+        if existing is not None:
+            shown = present(existing, store=ingester.store, read_ttl_seconds=ingester.read_ttl_seconds, now=now)
+            return IngestAnswer(asset=shown.model_copy(update={"duplicate": True}), status_code=201)
+    shown = present(asset, store=ingester.store, read_ttl_seconds=ingester.read_ttl_seconds, now=now)
+    return IngestAnswer(asset=shown, status_code=202 if asset.status == AssetStatus.INGESTING else 201)

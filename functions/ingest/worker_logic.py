@@ -1,0 +1,182 @@
+"""The ingest worker: fetch the source until it is ready or the deadline passes, then store it like an upload."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from functions.common.clock import Clock
+from functions.common.errors import Conflict, NotFound
+from functions.common.images import ImageRejected, probe
+from functions.common.models import Asset, AssetError, AssetStatus
+from functions.common.repository import AssetRepository
+from functions.common.storage import ObjectStore
+from functions.ingest.fetcher import (
+    FetchBlocked,
+    Fetched,
+    SourceNotReady,
+    SourceTimeout,
+    SourceTooLarge,
+    SourceUnreachable,
+)
+from functions.ingest.logic import DUPLICATE_CODE
+from functions.upload.duplicates import find_duplicate
+
+log = logging.getLogger(__name__)
+
+FIRST_BACKOFF_SECONDS = 1.0
+MAX_BACKOFF_SECONDS = 15.0
+MAX_RETRY_AFTER_SECONDS = 60.0
+_MESSAGES = {
+    "source_blocked": FetchBlocked.MESSAGE,
+    "source_timeout": "The source did not deliver the image before the deadline.",
+    "source_unreachable": "The source could not be fetched.",
+    "source_too_large": "The source is larger than the size limit.",
+    "source_not_image": "The source is not an accepted image.",
+}
+
+
+class Fetcher(Protocol):
+    def fetch(self, url: str, *, deadline: float) -> Fetched: ...
+
+
+class IngestJob(BaseModel):
+    """What the API hands the worker."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    owner: str = Field(min_length=1)
+    asset_id: str = Field(alias="assetId", min_length=1)
+
+
+@dataclass(frozen=True)
+class IngestWorker:
+    repository: AssetRepository
+    store: ObjectStore
+    clock: Clock
+    fetcher: Fetcher
+    max_image_pixels: int
+    deadline_seconds: int
+    sleep: Callable[[float], None] = time.sleep
+    monotonic: Callable[[], float] = time.monotonic
+
+
+class _Failed(Exception):
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(code)
+        self.code = code
+        self.detail = detail
+
+
+def run_ingest(job: IngestJob, *, worker: IngestWorker) -> str:
+    """Finish one `ingesting` asset; returns what happened. Safe to run twice: a finished asset is left alone."""
+    try:
+        asset = worker.repository.get(job.owner, job.asset_id).asset
+    except NotFound:
+        return "gone"
+    if asset.status != AssetStatus.INGESTING or asset.source_url is None:
+        return "skipped"
+    # The deadline counts from the asset's creation, so a retried invocation does not start the clock again.
+    elapsed = (worker.clock() - asset.created_at).total_seconds()
+    deadline = worker.monotonic() + max(0.0, worker.deadline_seconds - elapsed)
+    try:
+        fetched = _fetch_until_ready(asset.source_url, deadline, worker)
+        return _store(asset, fetched.data, worker)
+    except _Failed as failure:
+        log.info("ingest %s failed: %s %s", asset.id, failure.code, failure.detail)
+        _update(
+            asset,
+            worker,
+            status=AssetStatus.FAILED,
+            error=AssetError(code=failure.code, message=_MESSAGES[failure.code]),
+        )
+        return failure.code
+
+
+def _fetch_until_ready(url: str, deadline: float, worker: IngestWorker) -> Fetched:
+    """Retry "not ready" answers and network failures with backoff (honouring Retry-After) until the deadline."""
+    attempt = 0
+    last_code = "source_timeout"
+    while True:
+        try:
+            return worker.fetcher.fetch(url, deadline=deadline)
+        except FetchBlocked as error:
+            raise _Failed("source_blocked", error.reason) from error
+        except SourceTooLarge as error:
+            raise _Failed("source_too_large", str(error)) from error
+        except SourceTimeout as error:
+            raise _Failed(last_code, str(error)) from error
+        except SourceUnreachable as error:
+            if not error.retryable:
+                raise _Failed("source_unreachable", str(error)) from error
+            last_code, delay = "source_unreachable", _backoff(attempt)
+        except SourceNotReady as error:
+            last_code = "source_timeout"
+            hint = error.retry_after
+            delay = _backoff(attempt) if hint is None else min(hint, MAX_RETRY_AFTER_SECONDS)
+        if worker.monotonic() + delay >= deadline:
+            raise _Failed(last_code, "deadline reached while the source was not ready")
+        worker.sleep(delay)
+        attempt += 1
+
+
+def _backoff(attempt: int) -> float:
+    return float(min(FIRST_BACKOFF_SECONDS * 2**attempt, MAX_BACKOFF_SECONDS))
+
+
+def _store(asset: Asset, data: bytes, worker: IngestWorker) -> str:
+    """Validate exactly like an upload; a duplicate points at the existing asset, else the original is written."""
+    try:
+        facts = probe(data, max_pixels=worker.max_image_pixels)
+    except ImageRejected as rejected:
+        code = "source_too_large" if rejected.code == "image_too_large" else "source_not_image"
+        raise _Failed(code, rejected.message) from rejected
+    sha256 = hashlib.sha256(data).hexdigest()
+    existing = find_duplicate(worker.repository, asset.owner, sha256)
+    if existing is not None and existing.id != asset.id:
+        message = f"The same image is already asset {existing.id}."
+        _update(
+            asset,
+            worker,
+            status=AssetStatus.FAILED,
+            sha256=sha256,
+            error=AssetError(code=DUPLICATE_CODE, message=message),
+        )
+        return DUPLICATE_CODE
+    facts_update: dict[str, Any] = {"mime": facts.mime, "size": len(data), "width": facts.width, "height": facts.height}
+    # `processing` first: the thumbnail handler only works on pending/processing assets when the object lands.
+    stored = _update(asset, worker, status=AssetStatus.PROCESSING, sha256=sha256, **facts_update)
+    if stored is None:
+        return "skipped"
+    try:
+        worker.store.write(stored.original_key, data, facts.mime)
+    except Exception:
+        _update(stored, worker, expect=AssetStatus.PROCESSING, status=AssetStatus.INGESTING)
+        raise  # the asynchronous invocation is retried by Lambda
+    return "stored"
+
+
+def _update(
+    asset: Asset, worker: IngestWorker, expect: AssetStatus = AssetStatus.INGESTING, **changes: Any
+) -> Asset | None:
+    """Apply `changes` if the asset is still in `expect`, re-reading on a concurrent write (a star, a trash)."""
+    for _ in range(5):
+        try:
+            stored = worker.repository.get(asset.owner, asset.id)
+        except NotFound:
+            return None
+        if stored.asset.status != expect:
+            return None
+        updated = stored.asset.model_copy(update={**changes, "updated_at": worker.clock()})
+        try:
+            worker.repository.replace(stored, updated)
+            return updated
+        except Conflict:
+            continue
+    raise Conflict("The asset kept changing while ingest tried to update it.")

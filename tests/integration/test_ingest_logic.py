@@ -1,0 +1,383 @@
+"""Ingest on moto: URL checks, Idempotency-Key (Powertools on DynamoDB), ?wait, and the worker's outcomes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+
+from functions.common.models import AssetStatus, View
+from functions.common.repository import AssetRepository
+from functions.common.storage import ObjectStore
+from functions.ingest.fetcher import FetchBlocked, Fetched, SourceNotReady, SourceUnreachable
+from functions.ingest.idempotency import IdempotencyInProgress, IdempotencyKeyReused, PowertoolsIdempotency
+from functions.ingest.logic import Ingester, IngestRequest, UrlNotAllowed, start_ingest
+from functions.ingest.urls import PUBLIC_NETWORK, HostAllowlist
+from functions.ingest.worker_logic import IngestJob, IngestWorker, run_ingest
+from tests.conftest import BUCKET
+from tests.imagegen import png_bytes
+
+IDEMPOTENCY_TABLE = "test-idempotency"
+URL = "https://images.example.com/gen/cat.png"
+
+
+@dataclass
+class FakeTime:
+    """Wall clock and monotonic clock that only move when someone sleeps."""
+
+    now: datetime
+    elapsed: float = 0.0
+    sleeps: list[float] = field(default_factory=list)
+    on_sleep: Callable[[], None] = lambda: None
+
+    def clock(self) -> datetime:
+        return self.now + timedelta(seconds=self.elapsed)
+
+    def monotonic(self) -> float:
+        return self.elapsed
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.elapsed += seconds
+        self.on_sleep()
+
+
+@dataclass
+class RecordingInvoker:
+    payloads: list[dict[str, Any]] = field(default_factory=list)
+    on_invoke: Callable[[dict[str, Any]], None] = lambda payload: None
+
+    def invoke(self, payload: dict[str, Any]) -> None:
+        self.payloads.append(payload)
+        self.on_invoke(payload)
+
+
+@dataclass
+class ScriptedFetcher:
+    """Answers each fetch with the next scripted outcome (an exception to raise or bytes to return)."""
+
+    script: list[Exception | bytes]
+    calls: int = 0
+
+    def fetch(self, url: str, *, deadline: float) -> Fetched:
+        outcome = self.script[min(self.calls, len(self.script) - 1)]
+        self.calls += 1
+        if isinstance(outcome, Exception):
+            raise outcome
+        return Fetched(data=outcome, final_url=url)
+
+
+@pytest.fixture
+def idempotency(aws: None) -> PowertoolsIdempotency:
+    boto3.client("dynamodb").create_table(
+        TableName=IDEMPOTENCY_TABLE,
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return PowertoolsIdempotency.on_table(IDEMPOTENCY_TABLE)
+
+
+@pytest.fixture
+def time_(now: datetime) -> FakeTime:
+    return FakeTime(now=now)
+
+
+@pytest.fixture
+def invoker() -> RecordingInvoker:
+    return RecordingInvoker()
+
+
+@pytest.fixture
+def ingester(
+    repository: AssetRepository,
+    store: ObjectStore,
+    idempotency: PowertoolsIdempotency,
+    time_: FakeTime,
+    invoker: RecordingInvoker,
+) -> Ingester:
+    return Ingester(
+        repository=repository,
+        store=store,
+        clock=time_.clock,
+        invoker=invoker,
+        idempotency=idempotency,
+        allowlist=HostAllowlist(),
+        network=PUBLIC_NETWORK,
+        read_ttl_seconds=600,
+        sleep=time_.sleep,
+        monotonic=time_.monotonic,
+    )
+
+
+def worker_with(
+    repository: AssetRepository, store: ObjectStore, time_: FakeTime, fetcher: ScriptedFetcher
+) -> IngestWorker:
+    return IngestWorker(
+        repository=repository,
+        store=store,
+        clock=time_.clock,
+        fetcher=fetcher,
+        max_image_pixels=50_000_000,
+        deadline_seconds=120,
+        sleep=time_.sleep,
+        monotonic=time_.monotonic,
+    )
+
+
+def gallery_ids(repository: AssetRepository) -> list[str]:
+    return [asset.id for asset in repository.page("alice", View.ALL, None, 100, None).items]
+
+
+def test_url_that_can_never_be_fetched_is_a_422_at_once(
+    ingester: Ingester, repository: AssetRepository, invoker: RecordingInvoker
+) -> None:
+    # Given / When
+    with pytest.raises(UrlNotAllowed) as refused:
+        start_ingest(
+            owner="alice",
+            request=IngestRequest(url="https://169.254.169.254/latest/meta-data"),
+            idempotency_key=None,
+            wait_seconds=0,
+            ingester=ingester,
+        )
+    # Then nothing was created or started
+    assert refused.value.status == 422
+    assert gallery_ids(repository) == []
+    assert invoker.payloads == []
+
+
+def test_ingest_creates_an_ingesting_asset_and_starts_the_worker(ingester: Ingester, invoker: RecordingInvoker) -> None:
+    # Given / When
+    answer = start_ingest(
+        owner="alice",
+        request=IngestRequest(url=URL, prompt="a cat"),
+        idempotency_key=None,
+        wait_seconds=0,
+        ingester=ingester,
+    )
+    # Then
+    assert answer.status_code == 202
+    assert answer.asset.status == AssetStatus.INGESTING
+    assert answer.asset.source_url == URL
+    assert answer.asset.filename == "cat.png"
+    assert invoker.payloads == [{"owner": "alice", "assetId": answer.asset.id}]
+
+
+def test_wait_returns_201_with_the_finished_asset(
+    ingester: Ingester, repository: AssetRepository, store: ObjectStore, time_: FakeTime, invoker: RecordingInvoker
+) -> None:
+    # Given a worker that finishes the job while the API waits
+    fetcher = ScriptedFetcher([png_bytes(30, 20)])
+    worker = worker_with(repository, store, FakeTime(now=time_.now), fetcher)
+    jobs: list[dict[str, Any]] = []
+    invoker.on_invoke = jobs.append
+    time_.on_sleep = lambda: [run_ingest(IngestJob.model_validate(job), worker=worker) for job in jobs] and None
+    # When
+    answer = start_ingest(
+        owner="alice", request=IngestRequest(url=URL), idempotency_key=None, wait_seconds=10, ingester=ingester
+    )
+    # Then
+    assert answer.status_code == 201
+    assert answer.asset.status == AssetStatus.PROCESSING
+    assert (answer.asset.width, answer.asset.height, answer.asset.mime) == (30, 20, "image/png")
+    assert answer.asset.url
+
+
+def test_wait_gives_up_with_202_when_the_worker_is_slow(ingester: Ingester, time_: FakeTime) -> None:
+    # Given a worker that never finishes / When
+    answer = start_ingest(
+        owner="alice", request=IngestRequest(url=URL), idempotency_key=None, wait_seconds=3, ingester=ingester
+    )
+    # Then it waited about the asked time and no longer
+    assert answer.status_code == 202
+    assert 3 <= time_.elapsed < 4
+
+
+def test_same_idempotency_key_and_body_returns_the_same_asset(
+    ingester: Ingester, repository: AssetRepository, invoker: RecordingInvoker
+) -> None:
+    # Given
+    request = IngestRequest(url=URL, prompt="p")
+    first = start_ingest(owner="alice", request=request, idempotency_key="k1", wait_seconds=0, ingester=ingester)
+    # When
+    second = start_ingest(owner="alice", request=request, idempotency_key="k1", wait_seconds=0, ingester=ingester)
+    # Then
+    assert second.asset.id == first.asset.id
+    assert gallery_ids(repository) == [first.asset.id]
+    assert len(invoker.payloads) == 1
+
+
+def test_same_key_from_another_user_is_another_request(ingester: Ingester, invoker: RecordingInvoker) -> None:
+    # Given / When
+    request = IngestRequest(url=URL)
+    mine = start_ingest(owner="alice", request=request, idempotency_key="k", wait_seconds=0, ingester=ingester)
+    theirs = start_ingest(owner="bob", request=request, idempotency_key="k", wait_seconds=0, ingester=ingester)
+    # Then
+    assert mine.asset.id != theirs.asset.id
+
+
+def test_same_key_with_another_body_is_a_409(ingester: Ingester) -> None:
+    # Given
+    start_ingest(owner="alice", request=IngestRequest(url=URL), idempotency_key="k2", wait_seconds=0, ingester=ingester)
+    # When / Then
+    with pytest.raises(IdempotencyKeyReused) as reused:
+        start_ingest(
+            owner="alice",
+            request=IngestRequest(url=URL, prompt="other"),
+            idempotency_key="k2",
+            wait_seconds=0,
+            ingester=ingester,
+        )
+    assert (reused.value.status, reused.value.code) == (409, "idempotency_key_reused")
+
+
+def test_same_key_twice_at_once_makes_one_asset(
+    ingester: Ingester, repository: AssetRepository, invoker: RecordingInvoker, time_: FakeTime
+) -> None:
+    # Given the second request arriving while the first still holds the key (a deterministic interleaving)
+    request = IngestRequest(url=URL)
+    second: list[Exception] = []
+
+    def concurrent_request(_: dict[str, Any]) -> None:
+        try:
+            start_ingest(owner="alice", request=request, idempotency_key="k3", wait_seconds=0, ingester=ingester)
+        except Exception as error:
+            second.append(error)
+
+    invoker.on_invoke = concurrent_request
+    # When
+    first = start_ingest(owner="alice", request=request, idempotency_key="k3", wait_seconds=0, ingester=ingester)
+    invoker.on_invoke = lambda payload: None
+    third = start_ingest(owner="alice", request=request, idempotency_key="k3", wait_seconds=0, ingester=ingester)
+    # Then the overlapping request waited, then got a 409 to retry; the retry got the same single asset
+    assert len(second) == 1 and isinstance(second[0], IdempotencyInProgress)
+    assert time_.sleeps  # it waited for the first before giving up
+    assert third.asset.id == first.asset.id
+    assert gallery_ids(repository) == [first.asset.id]
+    assert [payload["assetId"] for payload in invoker.payloads] == [first.asset.id]  # one worker started
+
+
+# The worker
+
+
+def started(ingester: Ingester, url: str = URL) -> str:
+    return start_ingest(
+        owner="alice", request=IngestRequest(url=url), idempotency_key=None, wait_seconds=0, ingester=ingester
+    ).asset.id
+
+
+def test_worker_retries_not_ready_honouring_retry_after_then_stores(
+    ingester: Ingester, repository: AssetRepository, store: ObjectStore, time_: FakeTime, s3_client: Any
+) -> None:
+    # Given a source that is not ready twice, then delivers
+    asset_id = started(ingester)
+    data = png_bytes(40, 30)
+    fetcher = ScriptedFetcher([SourceNotReady(425, 7.0), SourceNotReady(503, None), data])
+    # When
+    outcome = run_ingest(
+        IngestJob(owner="alice", assetId=asset_id), worker=worker_with(repository, store, time_, fetcher)
+    )
+    # Then
+    assert outcome == "stored"
+    assert time_.sleeps == [7.0, 2.0]  # Retry-After, then exponential backoff
+    asset = repository.get("alice", asset_id).asset
+    assert asset.status == AssetStatus.PROCESSING
+    assert (asset.mime, asset.width, asset.height, asset.size) == ("image/png", 40, 30, len(data))
+    assert asset.source_url == URL
+    assert s3_client.get_object(Bucket=BUCKET, Key=asset.original_key)["Body"].read() == data
+
+
+def test_worker_gives_up_at_the_deadline(
+    ingester: Ingester, repository: AssetRepository, store: ObjectStore, time_: FakeTime
+) -> None:
+    # Given a source that is never ready
+    asset_id = started(ingester)
+    fetcher = ScriptedFetcher([SourceNotReady(202, None)])
+    # When
+    outcome = run_ingest(
+        IngestJob(owner="alice", assetId=asset_id), worker=worker_with(repository, store, time_, fetcher)
+    )
+    # Then
+    asset = repository.get("alice", asset_id).asset
+    assert outcome == "source_timeout"
+    assert asset.status == AssetStatus.FAILED and asset.error and asset.error.code == "source_timeout"
+    assert time_.elapsed <= 120
+
+
+@pytest.mark.parametrize(
+    ("script", "code"),
+    [
+        ([FetchBlocked("resolves to 10.0.0.1")], "source_blocked"),
+        ([b"<html>not an image</html>"], "source_not_image"),
+        ([SourceUnreachable("410", retryable=False)], "source_unreachable"),
+        ([SourceUnreachable("connect", retryable=True)], "source_unreachable"),
+    ],
+)
+def test_worker_failures_have_codes(
+    ingester: Ingester,
+    repository: AssetRepository,
+    store: ObjectStore,
+    time_: FakeTime,
+    script: list[Exception | bytes],
+    code: str,
+) -> None:
+    # Given
+    asset_id = started(ingester)
+    # When
+    run_ingest(
+        IngestJob(owner="alice", assetId=asset_id),
+        worker=worker_with(repository, store, time_, ScriptedFetcher(script)),
+    )
+    # Then
+    asset = repository.get("alice", asset_id).asset
+    assert asset.status == AssetStatus.FAILED
+    assert asset.error is not None and asset.error.code == code
+    if code == "source_blocked":
+        assert "10.0.0.1" not in asset.error.message  # the reason stays in our logs
+
+
+def test_worker_run_twice_does_the_work_once(
+    ingester: Ingester, repository: AssetRepository, store: ObjectStore, time_: FakeTime
+) -> None:
+    # Given a finished ingest
+    asset_id = started(ingester)
+    fetcher = ScriptedFetcher([png_bytes()])
+    worker = worker_with(repository, store, time_, fetcher)
+    run_ingest(IngestJob(owner="alice", assetId=asset_id), worker=worker)
+    # When the same job is delivered again
+    outcome = run_ingest(IngestJob(owner="alice", assetId=asset_id), worker=worker)
+    # Then
+    assert outcome == "skipped"
+    assert fetcher.calls == 1
+
+
+def test_ingesting_bytes_already_stored_points_at_the_existing_asset(
+    ingester: Ingester, repository: AssetRepository, store: ObjectStore, time_: FakeTime
+) -> None:
+    # Given an image already ingested
+    data = png_bytes(12, 12)
+    first = started(ingester)
+    run_ingest(
+        IngestJob(owner="alice", assetId=first), worker=worker_with(repository, store, time_, ScriptedFetcher([data]))
+    )
+    second = started(ingester, "https://images.example.com/again.png")
+    # When the same bytes come in again
+    outcome = run_ingest(
+        IngestJob(owner="alice", assetId=second), worker=worker_with(repository, store, time_, ScriptedFetcher([data]))
+    )
+    answer = start_ingest(
+        owner="alice", request=IngestRequest(url=URL), idempotency_key=None, wait_seconds=0, ingester=ingester
+    )
+    # Then no second original is kept, and a waiting client is shown the existing asset as a duplicate
+    assert outcome == "duplicate"
+    assert repository.get("alice", second).asset.error.code == "duplicate"  # type: ignore[union-attr]
+    from functions.ingest.logic import _answer
+
+    shown = _answer(repository.get("alice", second).asset, ingester)
+    assert (shown.asset.id, shown.asset.duplicate, shown.status_code) == (first, True, 201)
+    assert answer.status_code == 202
