@@ -64,6 +64,9 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         FunctionSpec("docs", "functions.docs.handler.handler", "OpenAPI document and Swagger UI"),
         FunctionSpec("thumbnail", "functions.thumbnail.handler.handler", "Thumbnails for new originals"),
         FunctionSpec("purge", "functions.purge.handler.handler", "Scheduled trash purge"),
+        FunctionSpec("upload", "functions.upload.handler.handler", "Direct upload of small images"),
+        FunctionSpec("ingest", "functions.ingest.handler.handler", "Starts the ingest of a remote image URL"),
+        FunctionSpec("ingest_worker", "functions.ingest.worker.handler", "Fetches an ingested URL (async)"),
     )
 }
 
@@ -87,6 +90,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/openapi.json", "docs", auth=False),
     Route("GET", "/docs", "docs", auth=False),
     Route("POST", "/uploads/sign", "sign"),
+    Route("POST", "/uploads", "upload"),
+    Route("POST", "/ingest", "ingest"),
     Route("POST", "/assets/sign-read", "sign"),
     Route("GET", "/gallery", "gallery"),
     Route("POST", "/assets/bulk", "gallery"),
@@ -95,6 +100,7 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", "/assets/{id}", "gallery"),
     Route("GET", "/assets/{id}/download", "gallery"),
     Route("POST", "/trash/empty", "gallery"),
+    Route("POST", "/assets/{id}/reprocess", "gallery"),
     # Anything unmatched reaches the gallery function, which answers a problem+json 404 `not_found`.
     Route("ANY", "$default", "gallery", auth=False),
 )

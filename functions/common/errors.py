@@ -53,6 +53,10 @@ class NotReady(DomainError):
     status, code, title = 409, "not_stored", "The asset has no stored original yet"
 
 
+class NotFailed(DomainError):
+    status, code, title = 409, "not_failed", "Only a failed asset can be reprocessed"
+
+
 class TransientError(Exception):
     """A failure worth retrying (throttling, timeouts); never shown to clients as their fault."""
 

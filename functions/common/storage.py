@@ -94,6 +94,8 @@ class ObjectStore:
             if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 return None
             raise TransientError(str(error)) from error
+        except BotoCoreError as error:  # timeouts and connection errors are worth a retry too
+            raise TransientError(str(error)) from error
 
     def read(self, key: str) -> bytes:
         try:
@@ -107,6 +109,45 @@ class ObjectStore:
             self._s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
         except (BotoCoreError, ClientError) as error:
             raise TransientError(str(error)) from error
+
+    def delete_batch(self, keys: list[str]) -> set[str]:
+        """One DeleteObjects call for up to 1,000 keys; returns the keys S3 refused (a missing key is deleted)."""
+        if len(keys) > _MAX_DELETE_BATCH:
+            raise ValueError(f"DeleteObjects takes at most {_MAX_DELETE_BATCH} keys")
+        if not keys:
+            return set()
+        try:
+            response = self._s3.delete_objects(
+                Bucket=self.bucket, Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True}
+            )
+        except (BotoCoreError, ClientError) as error:
+            raise TransientError(str(error)) from error
+        return {error["Key"] for error in response.get("Errors", [])}
+
+    def rewrite_in_place(self, key: str) -> bool:
+        """Copy an object onto itself (same bytes, type, metadata) so S3 emits a new ObjectCreated; False if absent."""
+        head = self.head(key)
+        if head is None:
+            return False
+        kept: dict[str, Any] = {"Metadata": head.get("Metadata", {})}
+        for name in ("ContentType", "ContentDisposition", "CacheControl", "ContentEncoding", "ContentLanguage"):
+            if head.get(name):
+                kept[name] = head[name]
+        try:
+            self._s3.copy_object(
+                Bucket=self.bucket,
+                Key=key,
+                CopySource={"Bucket": self.bucket, "Key": key},
+                MetadataDirective="REPLACE",
+                **kept,
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise TransientError(str(error)) from error
+        except BotoCoreError as error:
+            raise TransientError(str(error)) from error
+        return True
 
     def delete_many(self, keys: Iterable[str]) -> int:
         """Delete every key (a missing key counts as deleted), in batches of 1,000; returns the number of calls."""

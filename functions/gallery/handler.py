@@ -71,6 +71,12 @@ def download(asset_id: AssetId) -> Response[str]:
     return Response(status_code=302, body="", headers={"Location": url, "Cache-Control": "no-store"})
 
 
+@router.post("/assets/<asset_id>/reprocess", tags=["assets"])
+def reprocess(asset_id: AssetId) -> Response[AssetOut]:
+    asset = logic.reprocess_asset(owner=caller(router), asset_id=asset_id, gallery=_gallery())
+    return Response(status_code=202, content_type="application/json", body=asset)
+
+
 @router.post("/trash/empty", tags=["trash"])
 def empty_trash() -> logic.EmptyTrashResponse:
     return logic.empty_trash(owner=caller(router), gallery=_gallery())

@@ -1,28 +1,90 @@
-"""Thumbnail logic: one original in, its WebP thumbnail and recorded facts out."""
+"""Thumbnail logic: S3 ObjectCreated events in, WebP thumbnails and recorded facts out.
+
+S3 delivers at least once and out of order, so every step is safe to repeat: a duplicate event is answered
+from the idempotency store, an event for an object replaced since is skipped, and the asset is only ever
+moved forward from `pending`/`processing` with a conditional write.
+"""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote_plus
+
+from aws_lambda_powertools.utilities.data_classes import S3Event
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common.clock import Clock
 from functions.common.errors import Conflict, NotFound
 from functions.common.images import ImageRejected
-from functions.common.models import AssetError, AssetStatus
-from functions.common.repository import AssetRepository
+from functions.common.models import Asset, AssetError, AssetStatus
+from functions.common.repository import AssetRepository, StoredAsset
 from functions.common.storage import ObjectStore
 from functions.system import ORIGINALS_PREFIX
-from functions.thumbnail.imaging import make_thumbnail
+from functions.thumbnail.imaging import Thumbnail, make_thumbnail
+
+IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+_WORKABLE_STATUSES = frozenset({AssetStatus.PENDING, AssetStatus.PROCESSING})
+_WRITE_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
 class Thumbnailer:
+    """The collaborators and limits of the pipeline."""
+
     repository: AssetRepository
     store: ObjectStore
     clock: Clock
     box: int
     max_pixels: int
     max_bytes: int
+    idempotency_store: BasePersistenceLayer | None = None  # None: no duplicate suppression (unit tests only)
+    make: Callable[..., Thumbnail] = make_thumbnail
+
+
+@dataclass(frozen=True)
+class CreatedObject:
+    """One ObjectCreated record: which bytes (by eTag/version) and which delivery (sequencer or event time)."""
+
+    bucket: str
+    key: str  # URL-decoded
+    etag: str
+    version_id: str | None
+    delivery: str
+
+    def idempotency_data(self) -> dict[str, str]:
+        """What makes two deliveries "the same event": a re-sent event matches, a re-trigger (new event) does not."""
+        return {
+            "bucket": self.bucket,
+            "key": self.key,
+            "version": self.version_id or self.etag,
+            "delivery": self.delivery,
+        }
+
+
+def created_objects(event: S3Event) -> list[CreatedObject]:
+    """The ObjectCreated records of an S3 notification; `s3:TestEvent` and other event types give none."""
+    if event.raw_event.get("Event") == "s3:TestEvent" or not event.raw_event.get("Records"):
+        return []
+    found = []
+    for record in event.records:
+        if not record.event_name.startswith("ObjectCreated"):
+            continue
+        obj = record.s3.get_object
+        found.append(
+            CreatedObject(
+                bucket=record.s3.bucket.name,
+                key=unquote_plus(obj.key),
+                etag=obj.etag.strip('"'),
+                version_id=obj.version_id,
+                delivery=obj.get("sequencer") or record.event_time,
+            )
+        )
+    return found
 
 
 def parse_original_key(key: str) -> tuple[str, str] | None:
@@ -35,64 +97,114 @@ def parse_original_key(key: str) -> tuple[str, str] | None:
     return parts[0], parts[1]
 
 
-def process_original(key: str, *, thumbnailer: Thumbnailer) -> str:
-    """Make the thumbnail of one original and mark its asset ready (or failed); returns what happened."""
-    parsed = parse_original_key(key)
-    if parsed is None:
+def _is_current(created: CreatedObject, head: dict[str, Any]) -> bool:
+    """Whether the object S3 holds now is the one the event announced (else a newer event will follow)."""
+    if created.version_id and head.get("VersionId"):
+        return bool(created.version_id == head["VersionId"])
+    return str(head.get("ETag", "")).strip('"') == created.etag
+
+
+def _finish(asset_update: dict[str, Any], owner: str, asset_id: str, *, thumbnailer: Thumbnailer) -> str:
+    """Apply `asset_update` to the asset if it is still being worked on; a concurrent edit (star, trash) is retried."""
+    for _ in range(_WRITE_ATTEMPTS):
+        try:
+            stored = thumbnailer.repository.get(owner, asset_id)
+        except NotFound:
+            return "vanished"
+        if stored.asset.status not in _WORKABLE_STATUSES or stored.asset.deleting:
+            return "skipped"
+        try:
+            thumbnailer.repository.replace(stored, stored.asset.model_copy(update=asset_update))
+        except Conflict:
+            continue
+        return str(asset_update["status"].value)
+    raise Conflict("The asset kept changing while its thumbnail was recorded.")
+
+
+def _failure(code: str, message: str, *, thumbnailer: Thumbnailer) -> dict[str, Any]:
+    return {
+        "status": AssetStatus.FAILED,
+        "updated_at": thumbnailer.clock(),
+        "error": AssetError(code=code, message=message),
+    }
+
+
+def _render(stored: StoredAsset, data: bytes, *, thumbnailer: Thumbnailer) -> dict[str, Any]:
+    """Make and store the thumbnail; the update that marks the asset ready, or failed for a poison image."""
+    try:
+        thumb = thumbnailer.make(data, box=thumbnailer.box, max_pixels=thumbnailer.max_pixels)
+    except ImageRejected as rejected:
+        return _failure(rejected.code, rejected.message, thumbnailer=thumbnailer)
+    asset: Asset = stored.asset
+    thumbnailer.store.write(asset.thumb_key, thumb.webp, "image/webp")
+    return {
+        "status": AssetStatus.READY,
+        "updated_at": thumbnailer.clock(),
+        "width": thumb.width,
+        "height": thumb.height,
+        "mime": thumb.mime,
+        "size": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "placeholder": thumb.placeholder,
+        "error": None,
+    }
+
+
+def process_created(created: CreatedObject, *, thumbnailer: Thumbnailer) -> str:
+    """Thumbnail one new original and mark its asset ready (or failed); returns what happened.
+
+    Poison images end as `failed` and return normally; `TransientError` (S3, DynamoDB) propagates so Lambda retries.
+    """
+    parsed = parse_original_key(created.key)
+    if parsed is None or created.bucket != thumbnailer.store.bucket:
         return "ignored"
     owner, asset_id = parsed
     try:
         stored = thumbnailer.repository.get(owner, asset_id)
     except NotFound:
-        thumbnailer.store.delete_many([key])
+        # Nobody asked for this object: remove it rather than adopt it.
+        thumbnailer.store.delete_many([created.key])
         return "orphan_removed"
-    if stored.asset.status not in (AssetStatus.PENDING, AssetStatus.PROCESSING):
+    if stored.asset.status not in _WORKABLE_STATUSES or stored.asset.deleting:
         return "skipped"
-    head = thumbnailer.store.head(key)
+    head = thumbnailer.store.head(created.key)
     if head is None:
         return "missing"
-    now = thumbnailer.clock()
+    if not _is_current(created, head):
+        return "stale"
     if int(head.get("ContentLength", 0)) > thumbnailer.max_bytes:
-        failed = stored.asset.model_copy(
-            update={
-                "status": AssetStatus.FAILED,
-                "updated_at": now,
-                "error": AssetError(code="image_too_large", message="The file is larger than allowed."),
-            }
-        )
-        thumbnailer.repository.replace(stored, failed)
-        return "failed"
-    data = thumbnailer.store.read(key)
-    try:
-        thumb = make_thumbnail(data, box=thumbnailer.box, max_pixels=thumbnailer.max_pixels)
-    except ImageRejected as rejected:
-        failed = stored.asset.model_copy(
-            update={
-                "status": AssetStatus.FAILED,
-                "updated_at": now,
-                "error": AssetError(code=rejected.code, message=rejected.message),
-            }
-        )
-        try:
-            thumbnailer.repository.replace(stored, failed)
-        except Conflict:
-            return "skipped"
-        return "failed"
-    thumbnailer.store.write(stored.asset.thumb_key, thumb.webp, "image/webp")
-    ready = stored.asset.model_copy(
-        update={
-            "status": AssetStatus.READY,
-            "updated_at": now,
-            "width": thumb.width,
-            "height": thumb.height,
-            "mime": thumb.mime,
-            "size": len(data),
-            "sha256": hashlib.sha256(data).hexdigest(),
-            "error": None,
-        }
+        update = _failure("image_too_large", "The file is larger than allowed.", thumbnailer=thumbnailer)
+    else:
+        update = _render(stored, thumbnailer.store.read(created.key), thumbnailer=thumbnailer)
+    return _finish(update, owner, asset_id, thumbnailer=thumbnailer)
+
+
+def process_event(event: S3Event, *, thumbnailer: Thumbnailer, context: LambdaContext | None = None) -> dict[str, str]:
+    """Every ObjectCreated record of `event`, each done once per delivery (Powertools idempotency)."""
+    outcomes: dict[str, str] = {}
+    once = _once(thumbnailer, context)
+    for created in created_objects(event):
+        outcomes[created.key] = once(origin=created.idempotency_data(), created=created)
+    return outcomes
+
+
+def _once(thumbnailer: Thumbnailer, context: LambdaContext | None) -> Callable[..., str]:
+    """`process_created` keyed on the event's bucket, key, version/eTag and delivery, through the idempotency store."""
+
+    def run(origin: dict[str, str], created: CreatedObject) -> str:
+        del origin  # only the idempotency key: `created` carries the same facts, typed
+        return process_created(created, thumbnailer=thumbnailer)
+
+    if thumbnailer.idempotency_store is None:
+        return run
+    config = IdempotencyConfig(expires_after_seconds=IDEMPOTENCY_TTL_SECONDS)
+    if context is not None:
+        config.register_lambda_context(context)
+    wrapped: Callable[..., str] = idempotent_function(
+        run,
+        data_keyword_argument="origin",
+        persistence_store=thumbnailer.idempotency_store,
+        config=config,
+        key_prefix="thumbnail",
     )
-    try:
-        thumbnailer.repository.replace(stored, ready)
-    except Conflict:
-        return "skipped"
-    return "ready"
+    return wrapped

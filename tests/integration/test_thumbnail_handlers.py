@@ -1,0 +1,97 @@
+"""The thumbnail Lambda handler and the reprocess route, called in-process on moto as AWS would call them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from functions.common.models import AssetError, AssetStatus
+from functions.common.repository import AssetRepository
+from tests.api_events import FakeContext, decoded, http_event
+from tests.conftest import BUCKET, TABLE
+from tests.thumbnail_support import IDEMPOTENCY_TABLE, created_event, image_bytes, new_asset, quadrants
+
+ENVIRONMENT = {
+    "ASSET_TABLE_NAME": TABLE,
+    "MEDIA_BUCKET_NAME": BUCKET,
+    "IDEMPOTENCY_TABLE_NAME": IDEMPOTENCY_TABLE,
+    "CURSOR_SECRET": "test-cursor-secret-0123456789",
+}
+
+
+@pytest.fixture
+def handlers(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any]]:
+    """The thumbnail and gallery handlers with fresh settings and clients inside this test's moto."""
+    for name, value in ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    boto3.client("dynamodb").create_table(
+        TableName=IDEMPOTENCY_TABLE,
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    from functions.common.settings import settings_for
+    from functions.gallery import handler as gallery
+    from functions.thumbnail import handler as thumbnail
+
+    caches = (settings_for, gallery._gallery, thumbnail._thumbnailer)
+    for cached in caches:
+        cached.cache_clear()
+    yield thumbnail.handler, gallery.handler
+    for cached in caches:
+        cached.cache_clear()
+
+
+def test_handler_finishes_an_upload_and_answers_a_duplicate_from_the_idempotency_table(
+    handlers: tuple[Any, Any], repository: AssetRepository, s3_client: Any, now: Any
+) -> None:
+    # Given a pending asset whose original arrived
+    thumbnail_handler, _ = handlers
+    asset = repository.create(new_asset("carol", "H1", now=now)).asset
+    etag = s3_client.put_object(Bucket=BUCKET, Key=asset.original_key, Body=image_bytes(quadrants(), "WEBP"))["ETag"]
+    event = created_event(BUCKET, asset.original_key, etag)
+
+    # When Lambda invokes the handler twice with the same event
+    first = thumbnail_handler(event, FakeContext())
+    stored = repository.get("carol", "H1")
+    repository.replace(stored, stored.asset.model_copy(update={"status": AssetStatus.PENDING}))
+    second = thumbnail_handler(event, FakeContext())
+
+    # Then the first made it ready and the second was answered from the idempotency record without work
+    assert first == second == {"outcomes": {"originals/carol/H1": "ready"}}
+    assert repository.get("carol", "H1").asset.status == AssetStatus.PENDING
+    items = boto3.client("dynamodb").scan(TableName=IDEMPOTENCY_TABLE)["Items"]
+    assert len(items) == 1
+    assert items[0]["status"]["S"] == "COMPLETED"
+
+
+def test_reprocess_route_answers_202_for_failed_and_409_otherwise(
+    handlers: tuple[Any, Any], repository: AssetRepository, s3_client: Any, now: Any
+) -> None:
+    # Given a failed asset with its original, and a ready one
+    _, gallery_handler = handlers
+    failed = repository.create(new_asset("carol", "F1", now=now, status=AssetStatus.FAILED)).asset
+    stored = repository.get("carol", "F1")
+    repository.replace(stored, failed.model_copy(update={"error": AssetError(code="invalid_image", message="bad")}))
+    s3_client.put_object(Bucket=BUCKET, Key=failed.original_key, Body=image_bytes(quadrants(), "JPEG"))
+    repository.create(new_asset("carol", "R1", now=now, status=AssetStatus.READY))
+
+    # When the owner asks to reprocess each (and another user asks for the failed one)
+    ok_status, ok_body = decoded(
+        gallery_handler(http_event("POST", "/assets/F1/reprocess", sub="carol"), FakeContext())
+    )
+    ready_status, ready_body = decoded(
+        gallery_handler(http_event("POST", "/assets/R1/reprocess", sub="carol"), FakeContext())
+    )
+    other_status, other_body = decoded(
+        gallery_handler(http_event("POST", "/assets/F1/reprocess", sub="mallory"), FakeContext())
+    )
+
+    # Then the failed one is accepted and back to processing; the ready one is a 409; a stranger gets a 404
+    assert ok_status == 202
+    assert (ok_body["id"], ok_body["status"], ok_body["error"]) == ("F1", "processing", None)
+    assert (ready_status, ready_body["code"]) == (409, "not_failed")
+    assert (other_status, other_body["code"]) == (404, "not_found")

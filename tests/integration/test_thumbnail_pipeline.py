@@ -1,0 +1,286 @@
+"""The thumbnail pipeline on moto: events in, thumbnails and asset records out, safe under S3's delivery rules."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+from aws_lambda_powertools.utilities.data_classes import S3Event
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+from PIL import Image
+
+from functions.common.clock import fixed_clock
+from functions.common.errors import TransientError
+from functions.common.models import AssetStatus
+from functions.common.repository import AssetRepository
+from functions.common.storage import ObjectStore
+from functions.thumbnail.imaging import Thumbnail, make_thumbnail
+from functions.thumbnail.logic import Thumbnailer, process_event
+from tests.conftest import BUCKET
+from tests.thumbnail_support import IDEMPOTENCY_TABLE, created_event, image_bytes, new_asset, quadrants
+
+OWNER = "alice"
+
+
+@pytest.fixture
+def idempotency_store(aws: None) -> DynamoDBPersistenceLayer:
+    boto3.client("dynamodb").create_table(
+        TableName=IDEMPOTENCY_TABLE,
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return DynamoDBPersistenceLayer(table_name=IDEMPOTENCY_TABLE)
+
+
+class CountingMake:
+    """The real thumbnail maker, counting its calls."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, data: bytes, **limits: Any) -> Thumbnail:
+        self.calls += 1
+        return make_thumbnail(data, **limits)
+
+
+class FlakyStore(ObjectStore):
+    """An object store whose reads fail like a throttled S3 while `failing` is set."""
+
+    failing = True
+
+    def read(self, key: str) -> bytes:
+        if self.failing:
+            raise TransientError("SlowDown")
+        return super().read(key)
+
+
+@pytest.fixture
+def make_counter() -> CountingMake:
+    return CountingMake()
+
+
+@pytest.fixture
+def thumbnailer_for(
+    repository: AssetRepository, store: ObjectStore, idempotency_store: DynamoDBPersistenceLayer, now: datetime
+) -> Callable[..., Thumbnailer]:
+    def build(**overrides: Any) -> Thumbnailer:
+        values: dict[str, Any] = {
+            "repository": repository,
+            "store": store,
+            "clock": fixed_clock(now + timedelta(minutes=1)),
+            "box": 256,
+            "max_pixels": 50_000_000,
+            "max_bytes": 25 * 1024 * 1024,
+            "idempotency_store": idempotency_store,
+        }
+        values.update(overrides)
+        return Thumbnailer(**values)
+
+    return build
+
+
+def _upload(s3_client: Any, repository: AssetRepository, asset_id: str, body: bytes, now: datetime) -> str:
+    """A pending asset and its original in the bucket; returns the original's eTag."""
+    asset = repository.create(new_asset(OWNER, asset_id, now=now)).asset
+    return str(s3_client.put_object(Bucket=BUCKET, Key=asset.original_key, Body=body, ContentType="image/jpeg")["ETag"])
+
+
+def _event(asset_id: str, etag: str, **kwargs: Any) -> S3Event:
+    return S3Event(created_event(BUCKET, f"originals/{OWNER}/{asset_id}", etag, **kwargs))
+
+
+def test_new_original_becomes_ready_with_webp_thumbnail_and_recorded_facts(
+    s3_client: Any, repository: AssetRepository, thumbnailer_for: Callable[..., Thumbnailer], now: datetime
+) -> None:
+    # Given a pending asset whose 600x400 JPEG original just arrived
+    body = image_bytes(quadrants(600, 400), "JPEG", quality=90)
+    etag = _upload(s3_client, repository, "A1", body, now)
+
+    # When the pipeline gets the ObjectCreated event
+    outcomes = process_event(_event("A1", etag), thumbnailer=thumbnailer_for())
+
+    # Then the thumbnail is a 256px WebP under thumbs/ with its content type, and the asset is ready with its facts
+    assert outcomes == {"originals/alice/A1": "ready"}
+    thumb = s3_client.get_object(Bucket=BUCKET, Key="thumbs/alice/A1.webp")
+    assert thumb["ContentType"] == "image/webp"
+    picture = Image.open(io.BytesIO(thumb["Body"].read()))
+    assert (picture.format, picture.size) == ("WEBP", (256, 171))
+    asset = repository.get(OWNER, "A1").asset
+    assert asset.status == AssetStatus.READY
+    assert (asset.width, asset.height, asset.mime, asset.size) == (600, 400, "image/jpeg", len(body))
+    import hashlib
+
+    assert asset.sha256 == hashlib.sha256(body).hexdigest()
+    assert asset.placeholder is not None
+    assert asset.placeholder.color.startswith("#")
+    assert len(asset.placeholder.blurhash) == 28
+    # And nothing new was written under originals/ (the function can never trigger itself)
+    keys = {item["Key"] for item in s3_client.list_objects_v2(Bucket=BUCKET)["Contents"]}
+    assert keys == {"originals/alice/A1", "thumbs/alice/A1.webp"}
+
+
+def test_key_with_spaces_and_plus_is_url_decoded(
+    s3_client: Any, repository: AssetRepository, thumbnailer_for: Callable[..., Thumbnailer], now: datetime
+) -> None:
+    # Given an asset id with a space and a plus, which S3 sends as `a+b%2Bc`
+    etag = _upload(s3_client, repository, "a b+c", image_bytes(quadrants(), "PNG"), now)
+
+    # When the event arrives
+    outcomes = process_event(_event("a b+c", etag), thumbnailer=thumbnailer_for())
+
+    # Then the right asset is found and finished
+    assert outcomes == {"originals/alice/a b+c": "ready"}
+    assert repository.get(OWNER, "a b+c").asset.status == AssetStatus.READY
+    assert s3_client.head_object(Bucket=BUCKET, Key="thumbs/alice/a b+c.webp")["ContentType"] == "image/webp"
+
+
+def test_poison_image_fails_the_asset_and_returns_normally(
+    s3_client: Any, repository: AssetRepository, thumbnailer_for: Callable[..., Thumbnailer], now: datetime
+) -> None:
+    # Given an original that is HTML pretending to be a JPEG
+    etag = _upload(s3_client, repository, "P1", b"<html><script>alert(1)</script></html>", now)
+
+    # When the pipeline runs, it returns (no exception, so Lambda does not retry)
+    outcomes = process_event(_event("P1", etag), thumbnailer=thumbnailer_for())
+
+    # Then the asset is failed with a stable code and no thumbnail exists
+    assert outcomes == {"originals/alice/P1": "failed"}
+    asset = repository.get(OWNER, "P1").asset
+    assert asset.status == AssetStatus.FAILED
+    assert asset.error is not None
+    assert asset.error.code == "unsupported_media_type"
+    assert s3_client.list_objects_v2(Bucket=BUCKET, Prefix="thumbs/").get("KeyCount") == 0
+
+
+def test_object_over_the_size_limit_fails_without_being_read(
+    s3_client: Any, repository: AssetRepository, thumbnailer_for: Callable[..., Thumbnailer], now: datetime
+) -> None:
+    # Given an original larger than the limit, and a maker that would count any decode
+    etag = _upload(s3_client, repository, "BIG", image_bytes(quadrants(), "PNG") + b"\0" * 4096, now)
+    maker = CountingMake()
+
+    # When the pipeline runs with a 1 KB limit
+    process_event(_event("BIG", etag), thumbnailer=thumbnailer_for(max_bytes=1024, make=maker))
+
+    # Then the asset failed on size alone
+    asset = repository.get(OWNER, "BIG").asset
+    assert asset.status == AssetStatus.FAILED
+    assert asset.error is not None
+    assert asset.error.code == "image_too_large"
+    assert maker.calls == 0
+
+
+def test_transient_error_is_raised_and_a_redelivery_then_succeeds(
+    s3_client: Any, repository: AssetRepository, thumbnailer_for: Callable[..., Thumbnailer], now: datetime
+) -> None:
+    # Given S3 throttles reads
+    etag = _upload(s3_client, repository, "T1", image_bytes(quadrants(), "JPEG"), now)
+    flaky = FlakyStore(BUCKET, client=s3_client)
+    thumbnailer = thumbnailer_for(store=flaky)
+
+    # When the event is processed, the error propagates (so Lambda retries) and the asset stays pending
+    with pytest.raises(TransientError):
+        process_event(_event("T1", etag), thumbnailer=thumbnailer)
+    assert repository.get(OWNER, "T1").asset.status == AssetStatus.PENDING
+
+    # Then the same event delivered again (S3 recovered) is processed, not answered from the idempotency store
+    flaky.failing = False
+    assert process_event(_event("T1", etag), thumbnailer=thumbnailer) == {"originals/alice/T1": "ready"}
+
+
+def test_duplicate_event_does_the_work_once(
+    s3_client: Any, repository: AssetRepository, thumbnailer_for: Callable[..., Thumbnailer], now: datetime
+) -> None:
+    # Given an original processed once
+    etag = _upload(s3_client, repository, "D1", image_bytes(quadrants(), "JPEG"), now)
+    maker = CountingMake()
+    thumbnailer = thumbnailer_for(make=maker)
+    first = process_event(_event("D1", etag), thumbnailer=thumbnailer)
+
+    # When S3 delivers the very same event again, even after the asset was reset to pending
+    stored = repository.get(OWNER, "D1")
+    repository.replace(stored, stored.asset.model_copy(update={"status": AssetStatus.PENDING}))
+    second = process_event(_event("D1", etag), thumbnailer=thumbnailer)
+
+    # Then the second delivery returns the first outcome without decoding again
+    assert first == second == {"originals/alice/D1": "ready"}
+    assert maker.calls == 1
+    assert repository.get(OWNER, "D1").asset.status == AssetStatus.PENDING
+
+
+def test_event_for_a_replaced_object_is_skipped(
+    s3_client: Any, repository: AssetRepository, thumbnailer_for: Callable[..., Thumbnailer], now: datetime
+) -> None:
+    # Given an event announcing bytes that have since been overwritten by other bytes
+    old_etag = _upload(s3_client, repository, "S1", image_bytes(quadrants(), "JPEG"), now)
+    s3_client.put_object(Bucket=BUCKET, Key="originals/alice/S1", Body=image_bytes(quadrants(90, 90), "PNG"))
+
+    # When the stale event arrives
+    outcomes = process_event(_event("S1", old_etag), thumbnailer=thumbnailer_for())
+
+    # Then nothing is done for it: the newer object's own event will finish the asset
+    assert outcomes == {"originals/alice/S1": "stale"}
+    assert repository.get(OWNER, "S1").asset.status == AssetStatus.PENDING
+    assert s3_client.list_objects_v2(Bucket=BUCKET, Prefix="thumbs/").get("KeyCount") == 0
+
+
+def test_test_event_is_ignored(thumbnailer_for: Callable[..., Thumbnailer]) -> None:
+    # Given the s3:TestEvent S3 sends when a notification is configured
+    event = {"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": BUCKET, "RequestId": "r", "HostId": "h"}
+
+    # When it reaches the pipeline
+    outcomes = process_event(S3Event(event), thumbnailer=thumbnailer_for())
+
+    # Then nothing is processed
+    assert outcomes == {}
+
+
+def test_object_without_a_pending_asset_is_removed_not_adopted(
+    s3_client: Any, repository: AssetRepository, thumbnailer_for: Callable[..., Thumbnailer]
+) -> None:
+    # Given an object under originals/ that no asset asked for
+    etag = s3_client.put_object(Bucket=BUCKET, Key="originals/alice/NOBODY", Body=image_bytes(quadrants(), "PNG"))[
+        "ETag"
+    ]
+
+    # When its event arrives
+    outcomes = process_event(_event("NOBODY", etag), thumbnailer=thumbnailer_for())
+
+    # Then the object is deleted and no asset appears
+    assert outcomes == {"originals/alice/NOBODY": "orphan_removed"}
+    assert s3_client.list_objects_v2(Bucket=BUCKET).get("KeyCount") == 0
+
+
+def test_ready_asset_is_not_redone_by_a_new_event(
+    s3_client: Any, repository: AssetRepository, thumbnailer_for: Callable[..., Thumbnailer], now: datetime
+) -> None:
+    # Given an asset already made ready
+    etag = _upload(s3_client, repository, "R1", image_bytes(quadrants(), "JPEG"), now)
+    maker = CountingMake()
+    thumbnailer = thumbnailer_for(make=maker)
+    process_event(_event("R1", etag), thumbnailer=thumbnailer)
+
+    # When another delivery (a different event for the same bytes) arrives
+    outcomes = process_event(_event("R1", etag, event_time="2026-11-21T13:00:00.000Z"), thumbnailer=thumbnailer)
+
+    # Then it is skipped
+    assert outcomes == {"originals/alice/R1": "skipped"}
+    assert maker.calls == 1
+
+
+def test_keys_outside_originals_are_ignored(s3_client: Any, thumbnailer_for: Callable[..., Thumbnailer]) -> None:
+    # Given an event for a thumbnail key (as if the bucket notification were misconfigured)
+    etag = s3_client.put_object(Bucket=BUCKET, Key="thumbs/alice/X.webp", Body=b"x")["ETag"]
+    event = S3Event(created_event(BUCKET, "thumbs/alice/X.webp", etag))
+
+    # When it reaches the pipeline
+    outcomes = process_event(event, thumbnailer=thumbnailer_for())
+
+    # Then it is ignored and the object stays
+    assert outcomes == {"thumbs/alice/X.webp": "ignored"}
+    assert s3_client.head_object(Bucket=BUCKET, Key="thumbs/alice/X.webp")["ContentLength"] == 1

@@ -1,0 +1,176 @@
+"""Lost S3 events: the pending sweep and `POST /assets/{id}/reprocess` re-trigger the same pipeline through S3."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import unquote_plus
+
+import boto3
+import pytest
+from aws_lambda_powertools.utilities.data_classes import S3Event
+from pydantic import SecretStr
+
+from functions.common.clock import fixed_clock
+from functions.common.cursor import CursorCodec
+from functions.common.errors import NotFailed, NotReady
+from functions.common.models import AssetError, AssetStatus
+from functions.common.repository import AssetRepository
+from functions.common.storage import ObjectStore
+from functions.gallery.logic import Gallery, reprocess_asset
+from functions.system import ROUTES
+from functions.thumbnail.logic import Thumbnailer, process_event
+from functions.thumbnail.sweep import sweep_pending
+from tests.conftest import BUCKET
+from tests.thumbnail_support import image_bytes, new_asset, quadrants
+
+OWNER = "bob"
+
+
+@pytest.fixture
+def notifications(s3_client: Any) -> Any:
+    """The bucket's ObjectCreated notification on `originals/` into a queue, as the local server wires it."""
+    sqs = boto3.client("sqs")
+    queue_url = sqs.create_queue(QueueName="originals-created")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    s3_client.put_bucket_notification_configuration(
+        Bucket=BUCKET,
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "QueueArn": arn,
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "originals/"}]}},
+                }
+            ]
+        },
+    )
+
+    def drain() -> list[dict[str, Any]]:
+        events = []
+        while True:
+            messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+            if not messages:
+                return [event for event in events if event.get("Event") != "s3:TestEvent"]
+            for message in messages:
+                events.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    drain()
+    return drain
+
+
+def _thumbnailer(repository: AssetRepository, store: ObjectStore, now: datetime) -> Thumbnailer:
+    return Thumbnailer(
+        repository=repository, store=store, clock=fixed_clock(now), box=256, max_pixels=50_000_000, max_bytes=10**8
+    )
+
+
+def _gallery(repository: AssetRepository, store: ObjectStore, now: datetime) -> Gallery:
+    return Gallery(
+        repository=repository,
+        store=store,
+        clock=fixed_clock(now),
+        cursors=CursorCodec(SecretStr("x" * 32).get_secret_value().encode()),
+        read_ttl_seconds=600,
+        download_ttl_seconds=60,
+        retention_days=30,
+    )
+
+
+def test_sweep_retriggers_old_pending_assets_whose_original_exists(
+    s3_client: Any, repository: AssetRepository, store: ObjectStore, notifications: Any, now: datetime
+) -> None:
+    # Given an hour-old pending asset whose original arrived but whose event was lost
+    old = now - timedelta(hours=1)
+    lost = repository.create(new_asset(OWNER, "LOST", now=old)).asset
+    s3_client.put_object(
+        Bucket=BUCKET, Key=lost.original_key, Body=image_bytes(quadrants(), "PNG"), ContentType="image/png"
+    )
+    # and an hour-old pending asset never uploaded, a fresh pending one (its event may still come), a ready one
+    repository.create(new_asset(OWNER, "NEVER", now=old))
+    fresh = repository.create(new_asset(OWNER, "FRESH", now=now - timedelta(seconds=30))).asset
+    s3_client.put_object(Bucket=BUCKET, Key=fresh.original_key, Body=b"x")
+    done = repository.create(new_asset(OWNER, "DONE", now=old, status=AssetStatus.READY)).asset
+    s3_client.put_object(Bucket=BUCKET, Key=done.original_key, Body=b"x")
+    notifications()
+
+    # When the sweep runs for assets pending longer than 5 minutes
+    count = sweep_pending(now=now, repository=repository, store=store, older_than=timedelta(minutes=5))
+
+    # Then only the lost one is announced again, same bytes and content type
+    assert count == 1
+    events = notifications()
+    keys = [unquote_plus(record["s3"]["object"]["key"]) for event in events for record in event["Records"]]
+    assert keys == ["originals/bob/LOST"]
+    assert s3_client.head_object(Bucket=BUCKET, Key=lost.original_key)["ContentType"] == "image/png"
+
+    # And the same pipeline finishes it from that event
+    outcomes = process_event(S3Event(events[0]), thumbnailer=_thumbnailer(repository, store, now))
+    assert outcomes == {"originals/bob/LOST": "ready"}
+    assert repository.get(OWNER, "LOST").asset.status == AssetStatus.READY
+
+
+def test_reprocess_puts_a_failed_asset_back_to_processing_and_retriggers(
+    s3_client: Any, repository: AssetRepository, store: ObjectStore, notifications: Any, now: datetime
+) -> None:
+    # Given an asset that failed (say a limit was too low then) with its original stored
+    asset = repository.create(new_asset(OWNER, "F1", now=now)).asset
+    s3_client.put_object(Bucket=BUCKET, Key=asset.original_key, Body=image_bytes(quadrants(), "JPEG"))
+    stored = repository.get(OWNER, "F1")
+    repository.replace(
+        stored,
+        stored.asset.model_copy(
+            update={"status": AssetStatus.FAILED, "error": AssetError(code="image_too_large", message="big")}
+        ),
+    )
+    notifications()
+
+    # When the owner asks to reprocess it
+    shown = reprocess_asset(owner=OWNER, asset_id="F1", gallery=_gallery(repository, store, now))
+
+    # Then it is `processing` without the old error, and S3 announced the original again
+    assert shown.status == AssetStatus.PROCESSING
+    assert shown.error is None
+    events = notifications()
+    assert len(events) == 1
+
+    # And the pipeline finishes it from that new event
+    outcomes = process_event(S3Event(events[0]), thumbnailer=_thumbnailer(repository, store, now))
+    assert outcomes == {"originals/bob/F1": "ready"}
+
+
+@pytest.mark.parametrize("status", [AssetStatus.READY, AssetStatus.PENDING, AssetStatus.PROCESSING])
+def test_reprocess_refuses_assets_that_have_not_failed(
+    s3_client: Any, repository: AssetRepository, store: ObjectStore, now: datetime, status: AssetStatus
+) -> None:
+    # Given an asset that has not failed
+    asset = repository.create(new_asset(OWNER, "N1", now=now, status=status)).asset
+    s3_client.put_object(Bucket=BUCKET, Key=asset.original_key, Body=b"x")
+
+    # When reprocess is asked, Then it is a 409 `not_failed` and the asset is unchanged
+    with pytest.raises(NotFailed) as refused:
+        reprocess_asset(owner=OWNER, asset_id="N1", gallery=_gallery(repository, store, now))
+    assert (refused.value.status, refused.value.code) == (409, "not_failed")
+    assert repository.get(OWNER, "N1").asset.status == status
+
+
+def test_reprocess_without_original_is_refused_and_stays_failed(
+    repository: AssetRepository, store: ObjectStore, now: datetime
+) -> None:
+    # Given a failed asset that never had an original (a failed ingest)
+    repository.create(new_asset(OWNER, "G1", now=now, status=AssetStatus.FAILED))
+
+    # When reprocess is asked, Then it is refused and the asset stays failed
+    with pytest.raises(NotReady):
+        reprocess_asset(owner=OWNER, asset_id="G1", gallery=_gallery(repository, store, now))
+    assert repository.get(OWNER, "G1").asset.status == AssetStatus.FAILED
+
+
+def test_reprocess_route_is_in_the_shared_route_table() -> None:
+    # Then API Gateway and the local server both route it to the gallery function with a JWT
+    assert any(
+        route.method == "POST" and route.path == "/assets/{id}/reprocess" and route.function == "gallery" and route.auth
+        for route in ROUTES
+    )
