@@ -1,24 +1,178 @@
-"""Deleting an asset forever: the one code path for DELETE, bulk delete, emptying the trash and the purge."""
+"""Deleting assets forever: the one code path for DELETE, bulk delete, emptying the trash and the purge.
+
+Every deletion is claim, objects, record:
+
+1. Claim: one conditional write that holds only if the asset is still as it was selected (same trash time,
+   or still pending since the same creation time). A restore that happened first wins (`Conflict`); once
+   claimed, the asset is marked `deleting`, its version is bumped and a restore is refused.
+2. Objects: the original and every derivative, with S3 DeleteObjects, up to 1,000 keys per call across
+   many assets. A missing object counts as deleted.
+3. Record: only after all of its objects are gone, so a crash leaves a claimed record that a rerun
+   finishes, never an orphan object.
+"""
 
 from __future__ import annotations
 
-from functions.common.errors import NotInTrash
-from functions.common.repository import AssetRepository, StoredAsset
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from functions.common.errors import NotInTrash, TransientError
+from functions.common.models import Asset
+from functions.common.repository import AssetRepository, Candidate, StoredAsset, candidate_for
 from functions.common.storage import ObjectStore
 
+MAX_KEYS_PER_CALL = 1000
 
-def delete_forever(stored: StoredAsset, *, repository: AssetRepository, store: ObjectStore) -> None:
-    """Claim the asset, remove the original and every derivative, then the record; only from the trash.
 
-    The claim is a conditional write (the record as it was read, still in the trash), so a restore that
-    happened after the asset was read wins and this raises `Conflict`; once claimed, a restore is refused.
-    Objects go before the record so a crash leaves a claimed record that a rerun finishes (a missing object
-    counts as deleted), never an orphan object.
+class DeletionFailed(TransientError):
+    """Objects or record could not be deleted; the asset stays claimed (refusing restores) and a retry finishes it."""
+
+
+def object_keys(asset: Asset) -> list[str]:
+    """Every object an asset may own: the original and each derivative."""
+    return [asset.original_key, asset.thumb_key]
+
+
+def epoch_ms(moment: datetime) -> int:
+    """Milliseconds since the epoch of an aware datetime; naive times are refused so no timezone can shift them."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("times must be timezone-aware")
+    return int(moment.timestamp() * 1000)
+
+
+@dataclass
+class DeletionResult:
+    """What a batch of deletions achieved."""
+
+    deleted: list[Asset] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)  # asset id -> reason
+    s3_calls: int = 0
+
+    def extend(self, other: DeletionResult) -> None:
+        self.deleted += other.deleted
+        self.failed.update(other.failed)
+        self.s3_calls += other.s3_calls
+
+
+@dataclass
+class _Pending:
+    asset: Asset
+    unsent: list[str]
+    failure: str | None = None
+
+
+class BatchDeleter:
+    """Deletes the objects, then the records, of claimed assets, filling each DeleteObjects call to 1,000 keys.
+
+    An asset's keys may span two calls; its record goes only once every key is deleted. A failed call or
+    a refused key fails only the assets it touched; they stay claimed and are released for the next run.
+    """
+
+    def __init__(self, *, repository: AssetRepository, store: ObjectStore, keys_per_call: int = MAX_KEYS_PER_CALL):
+        self._repository = repository
+        self._store = store
+        self._keys_per_call = keys_per_call
+        self._queue: list[_Pending] = []
+        self._queued_keys = 0
+
+    def add(self, claimed: Asset) -> DeletionResult:
+        """Queue a claimed asset; sends every full call that is ready."""
+        keys = list(dict.fromkeys(object_keys(claimed)))
+        self._queue.append(_Pending(asset=claimed, unsent=keys))
+        self._queued_keys += len(keys)
+        result = DeletionResult()
+        while self._queued_keys >= self._keys_per_call:
+            result.extend(self._send_one_call())
+        return result
+
+    def flush(self) -> DeletionResult:
+        """Send whatever is queued."""
+        result = DeletionResult()
+        while self._queue:
+            result.extend(self._send_one_call())
+        return result
+
+    def _send_one_call(self) -> DeletionResult:
+        chunk: list[str] = []
+        touched: list[_Pending] = []
+        while self._queue and len(chunk) < self._keys_per_call:
+            item = self._queue[0]
+            take = item.unsent[: self._keys_per_call - len(chunk)]
+            item.unsent = item.unsent[len(take) :]
+            chunk += take
+            touched.append(item)
+            if not item.unsent:
+                self._queue.pop(0)
+        self._queued_keys -= len(chunk)
+        result = DeletionResult()
+        try:
+            refused = self._store.delete_batch(chunk) if chunk else set()
+            result.s3_calls += 1 if chunk else 0
+        except Exception as error:  # the whole call failed: every asset in it fails, the others go on
+            refused = set(chunk)
+            reason = f"S3 DeleteObjects failed: {error}"
+            for item in touched:
+                item.failure = item.failure or reason
+        for item in touched:
+            if refused.intersection(object_keys(item.asset)):
+                item.failure = item.failure or "S3 refused to delete an object"
+        for item in touched:
+            if item.failure and item.unsent:  # drop what is left of a failed asset that spans the next call
+                self._queue.remove(item)
+                self._queued_keys -= len(item.unsent)
+                item.unsent = []
+        finished = [item for item in touched if not item.unsent]
+        failed = [item for item in finished if item.failure]
+        done = [item for item in finished if not item.failure]
+        if done:
+            try:
+                self._repository.delete_claimed((item.asset.owner, item.asset.id) for item in done)
+                result.deleted += [item.asset for item in done]
+            except Exception as error:  # records stay claimed; their objects are gone, so a rerun only deletes them
+                failed += [item for item in done if not item.failure]
+                for item in done:
+                    item.failure = f"record delete failed: {error}"
+        for item in failed:
+            result.failed[item.asset.id] = item.failure or "failed"
+            self._release(item.asset)
+        return result
+
+    def _release(self, asset: Asset) -> None:
+        try:
+            self._repository.release_claim(asset.owner, asset.id)
+        except Exception:  # the claim's lease expires by itself
+            return
+
+
+def claim(
+    candidate: Candidate, *, repository: AssetRepository, now: datetime, lease_ms: int | None = None
+) -> StoredAsset:
+    """Claim one asset for deletion (see the module docstring); `Conflict` if it changed since it was selected."""
+    return repository.claim_for_deletion(candidate, now_ms=epoch_ms(now), lease_ms=lease_ms)
+
+
+def delete_claimed(assets: Iterable[Asset], *, repository: AssetRepository, store: ObjectStore) -> DeletionResult:
+    """Delete the objects, then the records, of assets already claimed."""
+    deleter = BatchDeleter(repository=repository, store=store)
+    result = DeletionResult()
+    for asset in assets:
+        result.extend(deleter.add(asset))
+    result.extend(deleter.flush())
+    return result
+
+
+def delete_forever(
+    stored: StoredAsset, *, repository: AssetRepository, store: ObjectStore, now: datetime | None = None
+) -> None:
+    """Delete one trashed asset forever (DELETE, bulk delete, empty trash): claim, objects, record.
+
+    Raises `NotInTrash` if it is not in the trash and `Conflict` if it was restored (or changed trash time)
+    since `stored` was read. An earlier claim (say a crashed purge) is taken over: deleting twice is harmless.
     """
     if not stored.asset.in_trash:
         raise NotInTrash("Only assets in the trash can be deleted forever; move it to the trash first.")
-    claimed = stored
-    if not stored.asset.deleting:
-        claimed = repository.replace(stored, stored.asset.model_copy(update={"deleting": True}))
-    store.delete_many([claimed.asset.original_key, claimed.asset.thumb_key])
-    repository.delete(claimed)
+    claimed = claim(candidate_for(stored.asset), repository=repository, now=now or datetime.now(UTC))
+    result = delete_claimed([claimed.asset], repository=repository, store=store)
+    if result.failed:
+        raise DeletionFailed(result.failed[claimed.asset.id])

@@ -6,8 +6,9 @@ page is one Query that reads only the items it returns:
 - `by_view`:        `{owner}#all` (sorted by id) or `{owner}#trash` (sorted by trash time, then id)
 - `by_view_type`:   the same per asset type (`{owner}#all#generated`, ...)
 - `by_starred`:     `{owner}#starred` (starred and not in trash), and `by_starred_type` per asset type
-- `by_trash_time`:  `trash#{shard}` sorted by trash epoch ms, across users: what the purge reads
+- `by_trash_time`:  `trash#{shard}` sorted by trash epoch ms, across users, keys only: what the purge reads
 - `by_pending`:     `pending#{shard}` sorted by creation epoch ms: abandoned uploads and lost S3 events
+- `by_sha256`:      `{owner}#{sha256}` (assets whose bytes are known): the same bytes stored twice
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     VersionAttribute,
 )
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, PynamoDBException
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, PynamoDBException, UpdateError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from functions.common.errors import Conflict, NotFound, TransientError
@@ -63,6 +64,23 @@ class Page:
 
 
 @dataclass(frozen=True)
+class Candidate:
+    """An asset a deletion selected: its key and the trash (or pending) epoch ms it was selected at."""
+
+    owner: str
+    asset_id: str
+    selected_ms: int
+    pending: bool = False
+
+
+def candidate_for(asset: Asset) -> Candidate:
+    """The deletion candidate of an asset read whole: keyed on its trash time, or its creation time if pending."""
+    if asset.trashed_at is not None:
+        return Candidate(owner=asset.owner, asset_id=asset.id, selected_ms=_epoch_ms(asset.trashed_at))
+    return Candidate(owner=asset.owner, asset_id=asset.id, selected_ms=_epoch_ms(asset.created_at), pending=True)
+
+
+@dataclass(frozen=True)
 class StoredAsset:
     """An asset with the optimistic-concurrency version it was read at."""
 
@@ -70,10 +88,10 @@ class StoredAsset:
     version: int
 
 
-def _index(name: str, hash_attr: str, range_attr: str) -> type[GlobalSecondaryIndex[Any]]:
+def _index(name: str, hash_attr: str, range_attr: str, keys_only: bool = False) -> type[GlobalSecondaryIndex[Any]]:
     class _Meta:
         index_name = name
-        projection = AllProjection()
+        projection = KeysOnlyProjection() if keys_only else AllProjection()
 
     attrs: dict[str, Any] = {"Meta": _Meta, hash_attr: UnicodeAttribute(hash_key=True)}
     attrs[range_attr] = (
@@ -115,15 +133,20 @@ def asset_model(table_name: str) -> type[Model]:
         "trash_ms": NumberAttribute(null=True),
         "pending_pk": UnicodeAttribute(null=True),
         "pending_ms": NumberAttribute(null=True),
+        # Set by a deletion claim (epoch ms of the claim; 0 = claim free to take over); never cleared.
+        "deleting_ms": NumberAttribute(null=True),
         "source_asset_ids": ListAttribute(of=UnicodeAttribute, null=True),
+        "sha256_pk": UnicodeAttribute(null=True),
     }
     indexes = {
         "by_view": _index("by_view", "view_pk", "view_sk"),
         "by_view_type": _index("by_view_type", "view_type_pk", "view_sk"),
         "by_starred": _index("by_starred", "starred_pk", "asset_id"),
         "by_starred_type": _index("by_starred_type", "starred_type_pk", "asset_id"),
-        "by_trash_time": _index("by_trash_time", "trash_pk", "trash_ms"),
+        # Keys only: the purge needs nothing else to claim an item, and the index stays small.
+        "by_trash_time": _index("by_trash_time", "trash_pk", "trash_ms", keys_only=True),
         "by_pending": _index("by_pending", "pending_pk", "pending_ms"),
+        "by_sha256": _index("by_sha256", "sha256_pk", "asset_id"),
     }
     for name, index_cls in indexes.items():
         attrs[name] = index_cls()
@@ -176,6 +199,8 @@ def _to_attributes(asset: Asset) -> dict[str, Any]:
         "trash_ms": _epoch_ms(asset.trashed_at) if asset.trashed_at else None,
         "pending_pk": f"pending#{_shard(asset.id)}" if pending else None,
         "pending_ms": _epoch_ms(asset.created_at) if pending else None,
+        "sha256_pk": f"{asset.owner}#{asset.sha256}" if asset.sha256 else None,
+        "deleting_ms": 0 if asset.deleting else None,
     }
 
 
@@ -205,7 +230,7 @@ def _to_asset(record: Model) -> StoredAsset:
         purge_at=_from_optional_iso(doc.get("purge_at")),
         placeholder=Placeholder.model_validate(doc["placeholder"]) if doc.get("placeholder") else None,
         error=AssetError.model_validate(doc["error"]) if doc.get("error") else None,
-        deleting=bool(doc.get("deleting", False)),
+        deleting=bool(doc.get("deleting", False)) or record.deleting_ms is not None,
     )
     return StoredAsset(asset=asset, version=int(record.version or 0))
 
@@ -271,9 +296,10 @@ class AssetRepository:
 
     def delete(self, stored: StoredAsset) -> None:
         """Delete the record unless it changed since it was read (then `Conflict`)."""
-        record = self._model(owner=stored.asset.owner, asset_id=stored.asset.id)
+        # pynamodb adds the `version == stored.version` condition itself for a model with a VersionAttribute.
+        record = self._model(owner=stored.asset.owner, asset_id=stored.asset.id, version=stored.version)
         try:
-            record.delete(condition=self._model.version == stored.version)
+            record.delete()
         except DeleteError as error:
             _raise_domain(error)
 
@@ -321,12 +347,79 @@ class AssetRepository:
             names += ["view_type_pk" if asset_type else "view_pk", "view_sk"]
         return {name: attrs[name] for name in names}
 
-    def trash_older_than(self, shard: int, cutoff: datetime) -> Iterator[Asset]:
-        """Assets of one trash shard trashed before `cutoff`, oldest first."""
+    def expired_trash(self, shard: int, cutoff_ms: int, page_size: int = 500) -> Iterator[Candidate]:
+        """Keys of one trash shard trashed strictly before `cutoff_ms`, oldest first: reads nothing newer."""
         model = self._model
         try:
-            for record in model.by_trash_time.query(f"trash#{shard}", model.trash_ms < _epoch_ms(cutoff)):
-                yield _to_asset(record).asset
+            for record in model.by_trash_time.query(f"trash#{shard}", model.trash_ms < cutoff_ms, page_size=page_size):
+                yield Candidate(owner=record.owner, asset_id=record.asset_id, selected_ms=int(record.trash_ms))
+        except PynamoDBException as error:
+            _raise_domain(error)
+
+    def abandoned_uploads(self, shard: int, cutoff_ms: int, page_size: int = 500) -> Iterator[Candidate]:
+        """Keys of one pending shard created strictly before `cutoff_ms` and still `pending`, oldest first."""
+        model = self._model
+        try:
+            for record in model.by_pending.query(
+                f"pending#{shard}",
+                model.pending_ms < cutoff_ms,
+                page_size=page_size,
+                attributes_to_get=["owner", "asset_id", "pending_ms"],
+            ):
+                yield Candidate(
+                    owner=record.owner, asset_id=record.asset_id, selected_ms=int(record.pending_ms), pending=True
+                )
+        except PynamoDBException as error:
+            _raise_domain(error)
+
+    def claim_for_deletion(self, candidate: Candidate, *, now_ms: int, lease_ms: int | None) -> StoredAsset:
+        """Mark the asset as being deleted if it is still as selected (same trash or pending time), else `Conflict`.
+
+        One conditional UpdateItem, no read: it bumps the version, so any write based on an earlier read fails,
+        and a restore reads `deleting` and refuses. With `lease_ms`, a claim another deletion took less than
+        `lease_ms` ago is also a `Conflict` (a claim of 0 is free to take over).
+        """
+        model = self._model
+        marker = model.pending_ms if candidate.pending else model.trash_ms
+        condition = marker == candidate.selected_ms
+        if lease_ms is not None:
+            condition &= model.deleting_ms.does_not_exist() | (model.deleting_ms < now_ms - lease_ms)
+        try:
+            data = model._get_connection().update_item(
+                candidate.owner,
+                range_key=candidate.asset_id,
+                actions=[model.deleting_ms.set(now_ms), model.version.add(1)],
+                condition=condition,
+                return_values="ALL_NEW",
+            )
+        except UpdateError as error:
+            _raise_domain(error)
+            raise
+        return _to_asset(model.from_raw_data(data["Attributes"]))
+
+    def release_claim(self, owner: str, asset_id: str) -> None:
+        """Let the next deletion take over a claimed asset at once; it stays marked as being deleted."""
+        model = self._model
+        try:
+            model._get_connection().update_item(
+                owner,
+                range_key=asset_id,
+                actions=[model.deleting_ms.set(0), model.version.add(1)],
+                condition=model.deleting_ms.exists(),
+            )
+        except UpdateError as error:
+            _raise_domain(error)
+
+    def delete_claimed(self, keys: Iterable[tuple[str, str]]) -> None:
+        """Delete claimed records (owner, asset id) with BatchWriteItem; a missing record counts as deleted.
+
+        No condition is needed: a claimed record can no longer be restored, only finished.
+        """
+        model = self._model
+        try:
+            with model.batch_write() as batch:
+                for owner, asset_id in dict.fromkeys(keys):
+                    batch.delete(model(owner=owner, asset_id=asset_id))
         except PynamoDBException as error:
             _raise_domain(error)
 
@@ -334,5 +427,24 @@ class AssetRepository:
         try:
             for record in self._model.by_view.query(f"{owner}#trash"):
                 yield _to_asset(record).asset
+        except PynamoDBException as error:
+            _raise_domain(error)
+
+    def with_sha256(self, owner: str, sha256: str) -> list[Asset]:
+        """The owner's assets whose bytes have this sha256 (any status), oldest first."""
+        try:
+            return [_to_asset(record).asset for record in self._model.by_sha256.query(f"{owner}#{sha256}")]
+        except PynamoDBException as error:
+            _raise_domain(error)
+            raise
+
+    def pending_created_before(self, shard: int, cutoff: datetime) -> Iterator[tuple[str, str]]:
+        """(owner, asset id) of one pending shard created before `cutoff`, oldest first: lost S3 events."""
+        model = self._model
+        try:
+            for record in model.by_pending.query(
+                f"pending#{shard}", model.pending_ms < _epoch_ms(cutoff), attributes_to_get=["owner", "asset_id"]
+            ):
+                yield record.owner, record.asset_id
         except PynamoDBException as error:
             _raise_domain(error)

@@ -8,7 +8,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from functions.system import LIMIT_DEFAULTS
+from functions.system import ABANDONED_UPLOAD_HOURS, LIMIT_DEFAULTS
 
 SettingsT = TypeVar("SettingsT", bound=BaseModel)
 
@@ -43,10 +43,45 @@ class ThumbnailSettings(BaseSettings):
     thumbnail_size: int = Field(alias="THUMBNAIL_SIZE", ge=16, le=2048)
     max_image_pixels: int = Field(alias="MAX_IMAGE_PIXELS", ge=1)
     asset_max_image_mb: int = Field(alias="ASSET_MAX_IMAGE_MB", ge=1, le=5000)
+    idempotency_table_name: str = Field(alias="IDEMPOTENCY_TABLE_NAME", min_length=1)
 
 
 class PurgeSettings(BaseSettings):
-    """The purge function."""
+    """The purge function: how long abandoned uploads wait, its time budget, claim lease and metrics namespace."""
+
+    abandoned_upload_hours: int = Field(default=ABANDONED_UPLOAD_HOURS, alias="ABANDONED_UPLOAD_HOURS", ge=1)
+    # Stop claiming new items when less than this remains of the invocation; the next run takes the rest.
+    safety_margin_seconds: int = Field(default=10, alias="PURGE_SAFETY_MARGIN_SECONDS", ge=1, le=600)
+    # A claim younger than this belongs to a run still going (two purges at once); older ones are taken over.
+    claim_lease_seconds: int = Field(default=900, alias="PURGE_CLAIM_LEASE_SECONDS", ge=0)
+    metrics_namespace: str = Field(default="Gallery", alias="POWERTOOLS_METRICS_NAMESPACE", min_length=1)
+
+
+class UploadSettings(ApiSettings):
+    """The direct-upload function: the decode limit on top of the API settings."""
+
+    max_image_pixels: int = Field(alias="MAX_IMAGE_PIXELS", ge=1)
+
+
+class IngestSettings(ApiSettings):
+    """The ingest API function: URL rules, idempotency table and the worker it hands fetches to."""
+
+    asset_host_allowlist: str = Field(alias="ASSET_HOST_ALLOWLIST", default="")
+    idempotency_table_name: str = Field(alias="IDEMPOTENCY_TABLE_NAME", min_length=1)
+    ingest_worker_function_name: str = Field(alias="INGEST_WORKER_FUNCTION_NAME", min_length=1)
+
+
+class IngestWorkerSettings(BaseSettings):
+    """The ingest worker: URL rules, byte and pixel caps, and how long a source may stay "not ready"."""
+
+    asset_host_allowlist: str = Field(alias="ASSET_HOST_ALLOWLIST", default="")
+    asset_max_image_mb: int = Field(alias="ASSET_MAX_IMAGE_MB", ge=1, le=5000)
+    max_image_pixels: int = Field(alias="MAX_IMAGE_PIXELS", ge=1)
+    ingest_deadline_seconds: int = Field(alias="INGEST_DEADLINE_SECONDS", ge=1, le=840)
+
+    @property
+    def max_image_bytes(self) -> int:
+        return self.asset_max_image_mb * 1024 * 1024
 
 
 class DocsSettings(BaseModel):
@@ -75,8 +110,11 @@ __all__ = [
     "ApiSettings",
     "BaseSettings",
     "DocsSettings",
+    "IngestSettings",
+    "IngestWorkerSettings",
     "PurgeSettings",
     "ThumbnailSettings",
+    "UploadSettings",
     "load_settings",
     "settings_for",
 ]

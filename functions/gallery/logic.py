@@ -11,13 +11,14 @@ from pydantic import Field
 
 from functions.common.clock import Clock
 from functions.common.cursor import CursorCodec
-from functions.common.deletion import delete_forever
-from functions.common.errors import Conflict, DomainError, InvalidRequest, NotFound, NotReady
-from functions.common.models import Asset, AssetOut, AssetType, CamelModel, View
+from functions.common.deletion import DeletionFailed, delete_forever
+from functions.common.errors import Conflict, DomainError, InvalidRequest, NotFailed, NotFound, NotReady
+from functions.common.models import Asset, AssetOut, AssetStatus, AssetType, CamelModel, View
 from functions.common.presenter import STORED_STATUSES, present
 from functions.common.repository import AssetRepository, StoredAsset
 from functions.common.storage import ObjectStore
 from functions.system import MAX_BULK_IDS
+from functions.thumbnail.sweep import retrigger
 
 
 class PatchRequest(CamelModel):
@@ -171,7 +172,8 @@ def bulk_action(*, owner: str, request: BulkRequest, gallery: Gallery) -> BulkRe
                 results.append(BulkResult(id=asset_id, result="ok", asset=gallery.show(updated.asset)))
         except NotFound:
             results.append(BulkResult(id=asset_id, result="not_found"))
-        except DomainError:
+        except (DomainError, DeletionFailed):
+            # A deletion S3 or DynamoDB refused stays claimed and unrestorable; retrying the action finishes it.
             results.append(BulkResult(id=asset_id, result="conflict"))
     return BulkResponse(results=results)
 
@@ -195,6 +197,30 @@ def empty_trash(*, owner: str, gallery: Gallery) -> EmptyTrashResponse:
             stored = gallery.repository.get(owner, asset.id)
             delete_forever(stored, repository=gallery.repository, store=gallery.store)
             deleted += 1
-        except (NotFound, Conflict):
-            continue
+        except (NotFound, Conflict, DeletionFailed):
+            continue  # one item failing never stops the others; it stays in the trash for the next try
     return EmptyTrashResponse(deleted=deleted)
+
+
+def reprocess_asset(*, owner: str, asset_id: str, gallery: Gallery) -> AssetOut:
+    """Re-run the thumbnail of a `failed` asset: it goes back to `processing` and S3 announces its original again.
+
+    `processing` (not `pending`): the original is stored, and `pending` assets are what the abandoned-upload purge
+    removes. The status is written before the re-trigger so the pipeline never sees the asset still `failed`.
+    """
+    stored = gallery.repository.get(owner, asset_id)
+    if stored.asset.status != AssetStatus.FAILED or stored.asset.deleting:
+        raise NotFailed(f"The asset is {stored.asset.status.value}; only failed assets can be reprocessed.")
+    if gallery.store.head(stored.asset.original_key) is None:
+        raise NotReady("The asset has no stored original to reprocess.")
+    update = {"status": AssetStatus.PROCESSING, "error": None, "updated_at": gallery.clock()}
+    processing = gallery.repository.replace(stored, stored.asset.model_copy(update=update))
+    try:
+        announced = retrigger(processing.asset, store=gallery.store)
+    except Exception:
+        gallery.repository.replace(processing, stored.asset)  # put it back as it was, so a retry is allowed
+        raise
+    if not announced:
+        gallery.repository.replace(processing, stored.asset)
+        raise NotReady("The asset has no stored original to reprocess.")
+    return gallery.show(processing.asset)

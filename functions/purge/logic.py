@@ -1,45 +1,146 @@
-"""The trash purge: everything trashed longer than the retention goes, record and objects."""
+"""The scheduled purge: trash older than the retention and abandoned uploads go, record and every object.
+
+Selection reads only what it will purge: the keys-only `by_trash_time` index is queried per shard for
+`trash_ms < now - retention` (and `by_pending` for `pending_ms < now - ABANDONED_UPLOAD_HOURS`). Each
+candidate is claimed with a conditional write (still trashed at the same time, or still pending), so a
+restore after selection wins; claimed assets are deleted in DeleteObjects calls of up to 1,000 keys across
+assets, then their records. All times are UTC epoch milliseconds.
+
+When the invocation's remaining time drops below the safety margin, the run stops claiming, finishes what
+it claimed and reports `incomplete`; the next scheduled run takes the rest (it selects the same way).
+
+A pending upload whose original did arrive is never "abandoned": its S3 event was lost, and the sweep that
+runs before the purge (`functions.thumbnail.sweep`) finishes it, so nothing a user uploaded is deleted.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from functions.common.deletion import delete_forever
-from functions.common.errors import Conflict, NotFound, NotInTrash
-from functions.common.repository import AssetRepository
+from functions.common.deletion import BatchDeleter, DeletionResult, claim, epoch_ms
+from functions.common.errors import Conflict
+from functions.common.repository import AssetRepository, Candidate
+from functions.common.settings import PurgeSettings
 from functions.common.storage import ObjectStore
-from functions.system import PURGE_SHARDS
+from functions.system import ORIGINALS_PREFIX, PURGE_SHARDS
+
+MS_PER_HOUR = 3_600_000
+MS_PER_DAY = 24 * MS_PER_HOUR
+MAX_REPORTED_FAILURES = 50
 
 
 @dataclass
 class PurgeReport:
+    """What one run did; each count is also a metric."""
+
     examined: int = 0
     purged: int = 0
+    abandoned_removed: int = 0
     skipped_restored: int = 0
+    kept_uploaded: int = 0
+    swept: int = 0
     failed: int = 0
+    s3_delete_calls: int = 0
+    incomplete: bool = False
+    time_left_ms: int = 0
     failures: list[str] = field(default_factory=list)
 
+    def record(self, result: DeletionResult) -> None:
+        for asset in result.deleted:
+            if asset.in_trash:
+                self.purged += 1
+            else:
+                self.abandoned_removed += 1
+        for asset_id, reason in result.failed.items():
+            self.fail(f"{asset_id}: {reason}")
+        self.s3_delete_calls += result.s3_calls
 
-def purge_expired(
-    *, now: datetime, retention_days: int, repository: AssetRepository, store: ObjectStore
+    def fail(self, reason: str) -> None:
+        self.failed += 1
+        if len(self.failures) < MAX_REPORTED_FAILURES:
+            self.failures.append(reason)
+
+    def metrics(self) -> dict[str, int]:
+        """Counts by metric name."""
+        return {
+            "Examined": self.examined,
+            "Purged": self.purged,
+            "AbandonedRemoved": self.abandoned_removed,
+            "SkippedRestored": self.skipped_restored,
+            "KeptUploaded": self.kept_uploaded,
+            "Swept": self.swept,
+            "Failed": self.failed,
+            "S3DeleteCalls": self.s3_delete_calls,
+            "Incomplete": int(self.incomplete),
+        }
+
+
+def original_key(owner: str, asset_id: str) -> str:
+    return f"{ORIGINALS_PREFIX}{owner}/{asset_id}"
+
+
+def cutoffs(now: datetime, settings: PurgeSettings) -> tuple[int, int]:
+    """Epoch ms before which trash is expired and before which a pending upload is abandoned."""
+    now_ms = epoch_ms(now)
+    return (
+        now_ms - settings.trash_retention_days * MS_PER_DAY,
+        now_ms - settings.abandoned_upload_hours * MS_PER_HOUR,
+    )
+
+
+def selections(
+    *, repository: AssetRepository, trash_cutoff_ms: int, pending_cutoff_ms: int, shards: int = PURGE_SHARDS
+) -> list[Callable[[], Iterator[Candidate]]]:
+    """One lazy Query per shard of each index: expired trash first, then abandoned uploads."""
+    queries: list[Callable[[], Iterator[Candidate]]] = []
+    for shard in range(shards):
+        queries.append(lambda shard=shard: repository.expired_trash(shard, trash_cutoff_ms))  # type: ignore[misc]
+    for shard in range(shards):
+        queries.append(lambda shard=shard: repository.abandoned_uploads(shard, pending_cutoff_ms))  # type: ignore[misc]
+    return queries
+
+
+def purge(
+    *,
+    now: datetime,
+    settings: PurgeSettings,
+    repository: AssetRepository,
+    store: ObjectStore,
+    time_left_ms: Callable[[], int],
 ) -> PurgeReport:
-    """Delete forever every asset trashed before `now - retention`; a restore that got there first wins."""
-    cutoff = now - timedelta(days=retention_days)
+    """Run the purge as of `now` within `time_left_ms() - safety margin`; one failing item never stops the others."""
     report = PurgeReport()
-    for shard in range(PURGE_SHARDS):
-        for candidate in list(repository.trash_older_than(shard, cutoff)):
-            report.examined += 1
-            try:
-                stored = repository.get(candidate.owner, candidate.id)
-                if stored.asset.trashed_at != candidate.trashed_at:
+    trash_cutoff_ms, pending_cutoff_ms = cutoffs(now, settings)
+    margin_ms = settings.safety_margin_seconds * 1000
+    lease_ms = settings.claim_lease_seconds * 1000
+    deleter = BatchDeleter(repository=repository, store=store)
+    for query in selections(
+        repository=repository, trash_cutoff_ms=trash_cutoff_ms, pending_cutoff_ms=pending_cutoff_ms
+    ):
+        if report.incomplete:
+            break
+        try:
+            for candidate in query():
+                if time_left_ms() < margin_ms:
+                    report.incomplete = True
+                    break
+                report.examined += 1
+                if candidate.pending and store.head(original_key(candidate.owner, candidate.asset_id)) is not None:
+                    report.kept_uploaded += 1  # its event was lost, not the upload: the sweep finishes it
+                    continue
+                try:
+                    claimed = claim(candidate, repository=repository, now=now, lease_ms=lease_ms)
+                except Conflict:  # restored, re-trashed, finished or held by a concurrent run since selection
                     report.skipped_restored += 1
                     continue
-                delete_forever(stored, repository=repository, store=store)
-                report.purged += 1
-            except (NotFound, NotInTrash, Conflict):
-                report.skipped_restored += 1
-            except Exception as error:  # one failing item never stops the others
-                report.failed += 1
-                report.failures.append(f"{candidate.id}: {error}")
+                except Exception as error:  # one failing item never stops the others
+                    report.fail(f"{candidate.asset_id}: claim failed: {error}")
+                    continue
+                report.record(deleter.add(claimed.asset))
+        except Exception as error:  # a failed Query loses only its shard for this run
+            report.fail(f"selection failed: {error}")
+    report.record(deleter.flush())
+    report.time_left_ms = time_left_ms()
     return report

@@ -9,6 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
+from functions.common import errors as functions_errors
 from functions.common.cursor import CursorCodec
 from functions.common.errors import Conflict, InvalidCursor, NotFound, NotInTrash
 from functions.common.models import Asset, AssetSource, AssetStatus, AssetType, View
@@ -272,3 +273,33 @@ def test_download_url_names_the_file(gallery: logic.Gallery) -> None:
 
 def test_boto3_is_not_left_pointing_anywhere_real() -> None:
     assert boto3.session.Session().region_name == "us-east-1"
+
+
+class RefusingStore(ObjectStore):
+    """An object store whose deletes S3 refuses, as during an outage."""
+
+    def delete_batch(self, keys: Any) -> Any:
+        raise functions_errors.TransientError("S3 is down")
+
+    def delete_many(self, keys: Any) -> int:
+        raise functions_errors.TransientError("S3 is down")
+
+
+def test_a_failing_deletion_costs_only_its_own_item(gallery: logic.Gallery, s3_client: Any) -> None:
+    # Given two trashed assets and an S3 that refuses deletes
+    made = make(gallery, "alice", 2)
+    trash(gallery, "alice", made)
+    from dataclasses import replace
+
+    broken = replace(gallery, store=RefusingStore(gallery.store.bucket, client=s3_client))
+
+    # When alice bulk-deletes them and empties her trash
+    bulk = logic.bulk_action(
+        owner="alice", request=BulkRequest(action=BulkAction.DELETE, ids=[a.id for a in made]), gallery=broken
+    )
+    emptied = logic.empty_trash(owner="alice", gallery=broken)
+
+    # Then every item gets its own outcome instead of one error for the request, and nothing is lost
+    assert [result.result for result in bulk.results] == ["conflict", "conflict"]
+    assert emptied.deleted == 0
+    assert sorted(list_ids(gallery, "alice", View.TRASH)) == sorted(a.id for a in made)
