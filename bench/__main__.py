@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 # Each module has `TITLE` and `run() -> str` (a Markdown section body). Add new sections here.
-SECTIONS = ("bench.gallery",)
+SECTIONS = ("bench.gallery", "bench.purge", "bench.ingest", "bench.thumbnails", "bench.coldstart")
 
 
 def main() -> None:

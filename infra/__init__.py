@@ -1,0 +1,1 @@
+"""The CDK app's constructs: the stack, the per-function capability table and the host-side asset bundling."""

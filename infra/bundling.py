@@ -1,0 +1,133 @@
+"""Assets built on the host, without Docker: the dependency layer (pip for Lambda's platform) and the code asset."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import aws_cdk as cdk
+import jsii
+from aws_cdk import aws_lambda as lambda_
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNTIME_REQUIREMENTS = ROOT / "requirements" / "runtime.txt"
+LAMBDA_PYTHON_VERSION = "3.12"
+LAMBDA_RUNTIME = lambda_.Runtime.PYTHON_3_12
+LAMBDA_ARCHITECTURE = lambda_.Architecture.ARM_64
+# Pillow 13 ships only manylinux_2_28 wheels for aarch64 (Amazon Linux 2023, python3.12+); older packages only
+# manylinux2014. pip takes the best match of both.
+LAMBDA_PLATFORMS = ("manylinux_2_28_aarch64", "manylinux2014_aarch64")
+# Bump when the pip command changes, so a cached layer built by the old command is not reused.
+LAYER_RECIPE_VERSION = "3"
+# The Lambda Python runtime ships boto3 and its dependencies, already byte-compiled; pynamodb and Powertools pull
+# them in again, so the bundler removes them from the layer (a second botocore would shadow the runtime's).
+RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "urllib3", "python-dateutil", "six")
+
+CODE_ASSET_EXCLUDE = ["**", ".*", "**/.*", "!functions", "!functions/**", "**/__pycache__", "**/*.pyc"]
+
+
+def canonical_name(name: str) -> str:
+    """A distribution name as PEP 503 compares them."""
+    return re.sub(r"[-_.]+", "-", name).strip().lower()
+
+
+def remove_runtime_provided(target: Path) -> list[str]:
+    """Delete the distributions the Lambda runtime already has from an installed `target`; returns their names."""
+    from importlib.metadata import distributions
+
+    removed = []
+    # Read every name first: deleting a distribution's files (its RECORD lists its own metadata) changes the folder.
+    installed = [(distribution, distribution.metadata["Name"]) for distribution in distributions(path=[str(target)])]
+    for distribution, name in installed:
+        if name is None or canonical_name(name) not in RUNTIME_PROVIDED:
+            continue
+        for file in distribution.files or []:
+            Path(str(distribution.locate_file(file))).unlink(missing_ok=True)
+        shutil.rmtree(Path(str(distribution._path)), ignore_errors=True)  # type: ignore[attr-defined]
+        removed.append(canonical_name(name))
+    for folder in sorted(target.iterdir()):
+        if folder.is_dir() and not any(path.is_file() for path in folder.rglob("*")):
+            shutil.rmtree(folder)
+    return sorted(removed)
+
+
+def layer_requirements(requirements_file: Path = RUNTIME_REQUIREMENTS) -> list[str]:
+    """The pinned runtime requirements the layer installs (comments and runtime-provided packages dropped)."""
+    wanted = []
+    for line in requirements_file.read_text().splitlines():
+        requirement = line.split("#", 1)[0].strip()
+        name = canonical_name(requirement.split("==")[0].split("[")[0])
+        if requirement and name not in RUNTIME_PROVIDED:
+            wanted.append(requirement)
+    return wanted
+
+
+def pip_install_command(target: Path, requirements: list[str], python: str = sys.executable) -> list[str]:
+    """The pip command that installs Lambda-platform (arm64, CPython 3.12) wheels into `target`."""
+    platforms = [argument for platform in LAMBDA_PLATFORMS for argument in ("--platform", platform)]
+    return [
+        python,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--no-compile",  # the host's bytecode is for its own Python version; Lambda would ignore it
+        "--only-binary=:all:",
+        "--implementation",
+        "cp",
+        "--python-version",
+        LAMBDA_PYTHON_VERSION,
+        *platforms,
+        "--target",
+        str(target),
+        *requirements,
+    ]
+
+
+def layer_asset_hash(requirements_file: Path = RUNTIME_REQUIREMENTS) -> str:
+    """Hash of what decides the layer's content, so CDK reuses an unchanged layer instead of rebuilding it."""
+    digest = hashlib.sha256()
+    digest.update(LAYER_RECIPE_VERSION.encode())
+    digest.update(" ".join(pip_install_command(Path("python"), layer_requirements(requirements_file), "py")).encode())
+    return digest.hexdigest()
+
+
+@jsii.implements(cdk.ILocalBundling)
+class LocalPipLayer:
+    """Builds the layer's `python/` folder with the host's pip, downloading Lambda-platform wheels."""
+
+    def __init__(self, requirements_file: Path = RUNTIME_REQUIREMENTS) -> None:
+        self.requirements_file = requirements_file
+
+    def try_bundle(self, output_dir: str, *, image: cdk.DockerImage, **_options: object) -> bool:
+        target = Path(output_dir) / "python"
+        command = pip_install_command(target, layer_requirements(self.requirements_file))
+        print(f"layer: pip installing {LAMBDA_PLATFORMS} wheels into {target}", file=sys.stderr)
+        subprocess.run(command, check=True)  # noqa: S603 - our own pip with arguments we built
+        removed = remove_runtime_provided(target)
+        print(f"layer: left out {removed}, which the Lambda runtime provides", file=sys.stderr)
+        # Console scripts point at the host's interpreter and are never run in Lambda.
+        shutil.rmtree(target / "bin", ignore_errors=True)
+        for cache in list(target.rglob("__pycache__")):
+            shutil.rmtree(cache, ignore_errors=True)
+        return True
+
+
+def dependency_layer_code() -> lambda_.Code:
+    """The dependency layer's code: bundled locally (Docker is only a fallback CDK never reaches)."""
+    return lambda_.Code.from_asset(
+        str(RUNTIME_REQUIREMENTS.parent),
+        asset_hash=layer_asset_hash(),
+        asset_hash_type=cdk.AssetHashType.CUSTOM,
+        bundling=cdk.BundlingOptions(image=LAMBDA_RUNTIME.bundling_image, local=LocalPipLayer()),
+    )
+
+
+def function_code() -> lambda_.Code:
+    """The one code asset: the `functions` package from the repository root (handlers are `functions.<name>...`)."""
+    return lambda_.Code.from_asset(str(ROOT), exclude=CODE_ASSET_EXCLUDE)

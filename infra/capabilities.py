@@ -1,0 +1,160 @@
+"""What each Lambda function may do, how big it is and how it is invoked: the one table the stack builds roles from.
+
+Every function in `functions.system.FUNCTIONS` must have a profile here (a test fails otherwise), so nothing ships
+with default permissions or without its environment. Profiles for functions not (yet) in FUNCTIONS are ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Grant(StrEnum):
+    """One permission a function can hold; the stack turns each into a least-privilege IAM statement."""
+
+    TABLE_READ = "table:read"  # GetItem, BatchGetItem, Query on the asset table and its indexes
+    TABLE_WRITE = "table:write"  # PutItem, UpdateItem, ConditionCheckItem (never BatchWriteItem: it can delete)
+    TABLE_DELETE = "table:delete"  # DeleteItem: purge and the gallery's delete path only
+    IDEMPOTENCY = "idempotency:use"  # Powertools idempotency records (it deletes its own record on failure)
+    ORIGINALS_READ = "originals:read"  # GetObject on originals/*; also what a presigned GET of an original needs
+    ORIGINALS_WRITE = "originals:write"  # PutObject on originals/*; also what a presigned POST needs
+    # PutObject on originals/* only as a copy of an object under originals/ (CopyObject onto itself, so S3
+    # announces the original again): can re-trigger the pipeline, cannot store new bytes.
+    ORIGINALS_RECOPY = "originals:recopy"
+    THUMBS_READ = "thumbs:read"  # GetObject on thumbs/*; also what a presigned GET of a thumbnail needs
+    THUMBS_WRITE = "thumbs:write"  # PutObject on thumbs/*
+    ORIGINALS_DELETE = "originals:delete"  # DeleteObject on originals/*
+    THUMBS_DELETE = "thumbs:delete"  # DeleteObject on thumbs/*
+
+
+class Invocation(StrEnum):
+    """Who calls the function; everything but API is asynchronous and gets retries, a failure queue and alarms."""
+
+    API = "api"  # the HTTP API, from functions.system.ROUTES
+    ORIGINAL_CREATED = "original-created"  # S3 ObjectCreated under ORIGINALS_PREFIX
+    SCHEDULE = "schedule"  # EventBridge, PURGE_SCHEDULE_CRON
+    ASYNC = "async"  # another function, with lambda:InvokeFunction InvocationType=Event
+
+    @property
+    def asynchronous(self) -> bool:
+        return self is not Invocation.API
+
+
+@dataclass(frozen=True)
+class FunctionProfile:
+    """Size, permissions and wiring of one function."""
+
+    settings: str  # the class name of its settings model in functions.common.settings
+    invocation: Invocation
+    grants: frozenset[Grant]
+    memory_mb: int
+    timeout_seconds: int
+    reserved_concurrency: int | None = None
+    # Functions this one invokes asynchronously; each name reaches it as `<NAME>_FUNCTION_NAME`.
+    invokes: tuple[str, ...] = ()
+    # Whether it fetches arbitrary URLs. Documentation for reviewers and tests; Lambda outside a VPC can always
+    # reach the internet, so the guard is that no other function carries the HTTP client or the ingest settings.
+    internet: bool = False
+    # Asynchronous invocations only: how often Lambda retries and how long an event may wait.
+    retry_attempts: int = 2
+    max_event_age_seconds: int = 3600
+    extra_environment: dict[str, str] = field(default_factory=dict)
+
+
+def function_name_variable(function: str) -> str:
+    """The environment variable that carries another function's name, e.g. INGEST_WORKER_FUNCTION_NAME."""
+    return f"{function.upper()}_FUNCTION_NAME"
+
+
+_READ_MEDIA = frozenset({Grant.ORIGINALS_READ, Grant.THUMBS_READ})
+_DELETE_MEDIA = frozenset({Grant.ORIGINALS_DELETE, Grant.THUMBS_DELETE})
+
+PROFILES: dict[str, FunctionProfile] = {
+    # Lists, reads and edits records; presigns GETs of originals and thumbnails; DELETE /assets/{id}, bulk delete
+    # and POST /trash/empty are its delete path; POST /assets/{id}/reprocess copies an original onto itself.
+    "gallery": FunctionProfile(
+        settings="ApiSettings",
+        invocation=Invocation.API,
+        grants=_READ_MEDIA
+        | _DELETE_MEDIA
+        | {Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.TABLE_DELETE, Grant.ORIGINALS_RECOPY},
+        memory_mb=512,
+        timeout_seconds=29,
+    ),
+    # Creates pending records and presigns the POST of an original (which needs PutObject) and GETs (sign-read).
+    "sign": FunctionProfile(
+        settings="ApiSettings",
+        invocation=Invocation.API,
+        grants=_READ_MEDIA | {Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.ORIGINALS_WRITE},
+        memory_mb=512,
+        timeout_seconds=10,
+    ),
+    "docs": FunctionProfile(
+        settings="DocsSettings",
+        invocation=Invocation.API,
+        grants=frozenset(),
+        memory_mb=256,
+        timeout_seconds=10,
+    ),
+    # Small direct uploads: writes the original and the record, presigns the GET it answers with. TABLE_DELETE:
+    # it removes the record it has just created when storing the original fails (no record without its original).
+    "upload": FunctionProfile(
+        settings="UploadSettings",
+        invocation=Invocation.API,
+        grants=_READ_MEDIA | {Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.TABLE_DELETE, Grant.ORIGINALS_WRITE},
+        memory_mb=1024,
+        timeout_seconds=29,
+    ),
+    # Accepts an ingest, records it and hands it to the worker; `?wait=` polls the record (≤ 25 s). TABLE_DELETE:
+    # it removes the record it has just created when the worker cannot be invoked (no asset nobody will finish).
+    "ingest": FunctionProfile(
+        settings="IngestSettings",
+        invocation=Invocation.API,
+        grants=_READ_MEDIA | {Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.TABLE_DELETE, Grant.IDEMPOTENCY},
+        memory_mb=512,
+        timeout_seconds=29,
+        reserved_concurrency=10,
+        invokes=("ingest_worker",),
+    ),
+    # Fetches the URL (the only function that does), stores the original; the S3 event then makes the thumbnail.
+    "ingest_worker": FunctionProfile(
+        settings="IngestWorkerSettings",
+        invocation=Invocation.ASYNC,
+        grants=frozenset({Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.IDEMPOTENCY, Grant.ORIGINALS_WRITE}),
+        memory_mb=1024,
+        timeout_seconds=180,
+        reserved_concurrency=10,
+        internet=True,
+        retry_attempts=1,
+        max_event_age_seconds=900,
+    ),
+    # Reads new originals and writes thumbs/*; never writes originals. ORIGINALS_DELETE: an original with no
+    # asset record (nobody asked for it) is removed rather than adopted.
+    "thumbnail": FunctionProfile(
+        settings="ThumbnailSettings",
+        invocation=Invocation.ORIGINAL_CREATED,
+        grants=frozenset(
+            {
+                Grant.ORIGINALS_READ,
+                Grant.ORIGINALS_DELETE,
+                Grant.THUMBS_WRITE,
+                Grant.TABLE_READ,
+                Grant.TABLE_WRITE,
+                Grant.IDEMPOTENCY,
+            }
+        ),
+        memory_mb=1536,
+        timeout_seconds=60,
+    ),
+    # One at a time: two purges would race on the same trash.
+    "purge": FunctionProfile(
+        settings="PurgeSettings",
+        invocation=Invocation.SCHEDULE,
+        grants=_DELETE_MEDIA | {Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.TABLE_DELETE},
+        memory_mb=512,
+        timeout_seconds=900,
+        reserved_concurrency=1,
+        max_event_age_seconds=6 * 3600,
+    ),
+}

@@ -1,0 +1,49 @@
+"""One synthesis per test session (bundling skipped, CDK's built-in validation off), shared by every infra test."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+TEST_CONTEXT = {"aws:cdk:bundling-stacks": [], "allowedOrigins": "https://gallery.example.com"}
+EXTERNAL_ISSUER_CONTEXT = {
+    **TEST_CONTEXT,
+    "jwtIssuer": "https://issuer.example.com/",
+    "jwtAudience": "gallery-spa,gallery-cli",
+}
+
+
+@dataclass(frozen=True)
+class Synthesized:
+    """A synthesized stack: the construct tree (for cdk-nag) and its CloudFormation template."""
+
+    stack: Any
+    template: dict[str, Any]
+    outdir: Path
+
+    def resources(self, kind: str) -> dict[str, dict[str, Any]]:
+        return {name: resource for name, resource in self.template["Resources"].items() if resource["Type"] == kind}
+
+
+def synthesize(context: dict[str, Any], outdir: Path) -> Synthesized:
+    from infra.app import build_app
+
+    app, stack = build_app(nag=False, context=context, builtin_cloud_formation_validation=False, outdir=str(outdir))
+    template = app.synth().get_stack_by_name(stack.stack_name).template
+    return Synthesized(stack=stack, template=template, outdir=outdir)
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    return synthesize(TEST_CONTEXT, tmp_path_factory.mktemp("cdk-out"))
+
+
+@pytest.fixture(scope="session")
+def template(synthesized: Synthesized) -> dict[str, Any]:
+    return synthesized.template

@@ -1,0 +1,389 @@
+"""What must never silently change in the stack: triggers, auth, runtime, grants, data protection, failure handling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from functions import system
+from infra.capabilities import PROFILES, Invocation
+from infra.stack import settings_model
+from tests.infra.conftest import EXTERNAL_ISSUER_CONTEXT, Synthesized, synthesize
+from tests.infra.template_tools import function_ids, logical_id, permissions_of, render, resource_id
+
+ORIGINALS = f"<MEDIA.Arn>/{system.ORIGINALS_PREFIX}*"
+THUMBS = f"<MEDIA.Arn>/{system.THUMBS_PREFIX}*"
+
+
+def named_permissions(template: dict[str, Any], function: str) -> set[tuple[str, str]]:
+    """A function's (action, resource) pairs with the bucket and table ids replaced by MEDIA / ASSETS."""
+    media = resource_id(template, "AWS::S3::Bucket", "Media")
+    assets = resource_id(template, "AWS::DynamoDB::Table", "Assets")
+    pairs = permissions_of(template, function_ids(template)[function])
+    return {(action, resource.replace(media, "MEDIA").replace(assets, "ASSETS")) for action, resource in pairs}
+
+
+def keys(key_schema: list[dict[str, str]]) -> set[tuple[str, str]]:
+    return {(item["AttributeName"], item["KeyType"]) for item in key_schema}
+
+
+def holders(template: dict[str, Any], action: str, resource: str) -> set[str]:
+    """Which of our functions may do `action` on `resource` (names as in functions.system.FUNCTIONS)."""
+    return {name for name in system.FUNCTIONS if (action, resource) in named_permissions(template, name)}
+
+
+# Profiles
+
+
+def test_every_function_has_a_profile_with_an_existing_settings_model() -> None:
+    # Given the functions the code defines
+    # When each is looked up in the capability table
+    # Then none is missing (so none deploys unconfigured) and each names a real settings model
+    assert set(system.FUNCTIONS) - set(PROFILES) == set()
+    for name in system.FUNCTIONS:
+        assert settings_model(PROFILES[name]).__name__ == PROFILES[name].settings
+
+
+def test_api_profiles_match_the_route_table() -> None:
+    # Given the functions routes point at
+    routed = {route.function for route in system.ROUTES}
+    # Then exactly those are API functions, and every API function has a route
+    api = {name for name in system.FUNCTIONS if PROFILES[name].invocation is Invocation.API}
+    assert routed == api
+
+
+def test_every_function_is_deployed_on_arm64_python312_with_the_layer(template: dict[str, Any]) -> None:
+    # Given the synthesized functions
+    deployed = function_ids(template)
+    # Then each function of the system is there, on the runtime the layer is built for
+    assert set(deployed) == set(system.FUNCTIONS)
+    for name, function_id in deployed.items():
+        properties = template["Resources"][function_id]["Properties"]
+        assert properties["Runtime"] == "python3.12", name
+        assert properties["Architectures"] == ["arm64"], name
+        assert [logical_id(layer) for layer in properties["Layers"]] == [
+            resource_id(template, "AWS::Lambda::LayerVersion", "Dependencies")
+        ]
+        assert properties["MemorySize"] == PROFILES[name].memory_mb
+        assert properties["Timeout"] == PROFILES[name].timeout_seconds
+
+
+# Events
+
+
+def test_thumbnail_runs_only_on_objects_created_under_originals(synthesized: Synthesized) -> None:
+    # Given the bucket's notification configuration
+    (notifications,) = synthesized.resources("Custom::S3BucketNotifications").values()
+    configurations = notifications["Properties"]["NotificationConfiguration"]["LambdaFunctionConfigurations"]
+    # Then one rule sends ObjectCreated under the originals prefix to the thumbnail function, and nothing else
+    assert configurations == [
+        {
+            "Events": ["s3:ObjectCreated:*"],
+            "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": system.ORIGINALS_PREFIX}]}},
+            "LambdaFunctionArn": {"Fn::GetAtt": [function_ids(synthesized.template)["thumbnail"], "Arn"]},
+        }
+    ]
+
+
+def test_purge_runs_on_the_system_schedule(synthesized: Synthesized) -> None:
+    # Given the EventBridge rules
+    rules = list(synthesized.resources("AWS::Events::Rule").values())
+    # Then one rule runs the purge function on PURGE_SCHEDULE_CRON
+    assert len(rules) == 1
+    assert rules[0]["Properties"]["ScheduleExpression"] == system.PURGE_SCHEDULE_CRON
+    (target,) = rules[0]["Properties"]["Targets"]
+    assert logical_id(target["Arn"]) == function_ids(synthesized.template)["purge"]
+
+
+def test_async_functions_have_failure_queues_retries_and_alarms(synthesized: Synthesized) -> None:
+    # Given the event-invoke configs and alarms
+    configs = {
+        logical_id(item["Properties"]["FunctionName"]): item
+        for item in synthesized.resources("AWS::Lambda::EventInvokeConfig").values()
+    }
+    alarmed = {
+        render(dimension["Value"])
+        for alarm in synthesized.resources("AWS::CloudWatch::Alarm").values()
+        for dimension in alarm["Properties"].get("Dimensions", [])
+    }
+    ids = function_ids(synthesized.template)
+    asynchronous = {name for name in system.FUNCTIONS if PROFILES[name].invocation.asynchronous}
+    assert {"thumbnail", "purge", "ingest_worker"} & set(system.FUNCTIONS) <= asynchronous
+    # Then each asynchronous function sends failed events to its own SQS queue, with bounded retries and age
+    assert set(configs) == {ids[name] for name in asynchronous}
+    for name in asynchronous:
+        properties = configs[ids[name]]["Properties"]
+        queue_id = logical_id(properties["DestinationConfig"]["OnFailure"]["Destination"])
+        assert synthesized.template["Resources"][queue_id]["Type"] == "AWS::SQS::Queue"
+        assert properties["MaximumRetryAttempts"] == PROFILES[name].retry_attempts
+        assert properties["MaximumEventAgeInSeconds"] == PROFILES[name].max_event_age_seconds
+        # And an alarm watches that queue
+        assert f"<{queue_id}.QueueName>" in alarmed
+    # And every function's errors are alarmed
+    assert {f"<{function_id}>" for function_id in ids.values()} <= alarmed
+
+
+def test_reserved_concurrency_caps_purge_at_one_and_bounds_ingest(template: dict[str, Any]) -> None:
+    # Given the functions' reserved concurrency
+    ids = function_ids(template)
+
+    def reserved(name: str) -> int | None:
+        return template["Resources"][ids[name]]["Properties"].get("ReservedConcurrentExecutions")
+
+    # Then only one purge runs at a time and ingest cannot take the whole account
+    assert reserved("purge") == 1
+    for name in {"ingest", "ingest_worker"} & set(ids):
+        assert reserved(name) is not None and reserved(name) <= 20
+
+
+def test_every_function_logs_to_its_own_group_with_retention(template: dict[str, Any]) -> None:
+    for name, function_id in function_ids(template).items():
+        # Given the log group a function writes to
+        group_id = logical_id(template["Resources"][function_id]["Properties"]["LoggingConfig"]["LogGroup"])
+        # Then the group expires its logs
+        assert template["Resources"][group_id]["Properties"]["RetentionInDays"] == 30, name
+
+
+# API
+
+
+def test_authorizer_on_every_route_except_the_public_ones(synthesized: Synthesized) -> None:
+    # Given the routes of the HTTP API
+    routes = {
+        item["Properties"]["RouteKey"]: item["Properties"]
+        for item in synthesized.resources("AWS::ApiGatewayV2::Route").values()
+    }
+    (authorizer_id,) = synthesized.resources("AWS::ApiGatewayV2::Authorizer")
+    public = {"GET /health", "GET /openapi.json", "GET /docs", "$default"}
+    # Then every route of the table is deployed, the public ones without auth and all others with the JWT authorizer
+    assert {route.route_key for route in system.ROUTES if not route.auth} == public
+    for route in system.ROUTES:
+        deployed = routes[route.route_key]
+        if route.route_key in public:
+            assert deployed["AuthorizationType"] == "NONE", route.route_key
+            assert "AuthorizerId" not in deployed
+        else:
+            assert deployed["AuthorizationType"] == "JWT", route.route_key
+            assert deployed["AuthorizerId"] == {"Ref": authorizer_id}
+
+
+def test_default_authorizer_is_the_stacks_cognito_user_pool(synthesized: Synthesized) -> None:
+    # Given the default (no issuer in context) synthesis
+    (authorizer,) = synthesized.resources("AWS::ApiGatewayV2::Authorizer").values()
+    (pool_id,) = synthesized.resources("AWS::Cognito::UserPool")
+    (client_id,) = synthesized.resources("AWS::Cognito::UserPoolClient")
+    # Then the JWT authorizer trusts that pool's issuer and its SPA client
+    assert authorizer["Properties"]["JwtConfiguration"]["Audience"] == [{"Ref": client_id}]
+    assert f"<{pool_id}>" in render(authorizer["Properties"]["JwtConfiguration"]["Issuer"])
+    assert not synthesized.resources("AWS::Cognito::UserPoolClient")[client_id]["Properties"].get("GenerateSecret")
+
+
+@pytest.fixture(scope="module")
+def external_issuer(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    return synthesize(EXTERNAL_ISSUER_CONTEXT, tmp_path_factory.mktemp("cdk-out-issuer"))
+
+
+def test_external_issuer_replaces_the_user_pool(external_issuer: Synthesized) -> None:
+    # Given a synthesis with jwtIssuer and jwtAudience in context
+    (authorizer,) = external_issuer.resources("AWS::ApiGatewayV2::Authorizer").values()
+    # Then the authorizer trusts that issuer and audience, and the stack makes no user pool
+    assert authorizer["Properties"]["JwtConfiguration"] == {
+        "Issuer": EXTERNAL_ISSUER_CONTEXT["jwtIssuer"],
+        "Audience": ["gallery-spa", "gallery-cli"],
+    }
+    assert external_issuer.resources("AWS::Cognito::UserPool") == {}
+    assert "UserPoolId" not in external_issuer.template["Outputs"]
+
+
+def test_stage_is_throttled_and_access_logged(synthesized: Synthesized) -> None:
+    # Given the API's stage
+    (stage,) = synthesized.resources("AWS::ApiGatewayV2::Stage").values()
+    properties = stage["Properties"]
+    # Then it throttles and writes access logs to a group with retention
+    assert properties["DefaultRouteSettings"]["ThrottlingRateLimit"] > 0
+    assert properties["DefaultRouteSettings"]["ThrottlingBurstLimit"] > 0
+    group_id = logical_id(properties["AccessLogSettings"]["DestinationArn"])
+    assert synthesized.template["Resources"][group_id]["Properties"]["RetentionInDays"] == 30
+    assert "$context.requestId" in properties["AccessLogSettings"]["Format"]
+
+
+# Grants
+
+
+def test_thumbnail_reads_originals_writes_thumbs_and_never_writes_originals(template: dict[str, Any]) -> None:
+    # Given the thumbnail function's permissions
+    allowed = named_permissions(template, "thumbnail")
+    # Then it reads originals, writes thumbnails, and cannot put an object under originals/
+    assert ("s3:GetObject", ORIGINALS) in allowed
+    assert ("s3:PutObject", THUMBS) in allowed
+    assert not {pair for pair in allowed if pair[0] == "s3:PutObject" and pair[1] != THUMBS}
+
+
+def test_only_purge_and_delete_paths_delete_media(template: dict[str, Any]) -> None:
+    # Then thumbnails are deleted only by purge and the gallery's delete path
+    assert holders(template, "s3:DeleteObject", THUMBS) == {"gallery", "purge"}
+    # And originals also by the thumbnail function, which removes an original nobody asked for (no record)
+    assert holders(template, "s3:DeleteObject", ORIGINALS) == {"gallery", "purge", "thumbnail"}
+
+
+def test_only_purge_and_delete_paths_delete_records(template: dict[str, Any]) -> None:
+    # Then asset records are deleted by purge and the gallery's delete path, and by upload and ingest only to
+    # take back the record they have just created when storing or handing it off failed
+    expected = {"gallery", "purge"} | ({"upload", "ingest"} & set(system.FUNCTIONS))
+    assert holders(template, "dynamodb:DeleteItem", "<ASSETS.Arn>") == expected
+    # And no function can delete through BatchWriteItem
+    assert all(
+        action != "dynamodb:BatchWriteItem"
+        for name in system.FUNCTIONS
+        for action, _ in named_permissions(template, name)
+    )
+
+
+def test_presigning_functions_hold_what_their_urls_need(template: dict[str, Any]) -> None:
+    # Then sign can back the presigned POST (PutObject on originals/) and both API functions presigned GETs
+    assert ("s3:PutObject", ORIGINALS) in named_permissions(template, "sign")
+    for name in ("sign", "gallery"):
+        assert {("s3:GetObject", ORIGINALS), ("s3:GetObject", THUMBS)} <= named_permissions(template, name)
+
+
+def test_gallery_rewrites_originals_only_as_a_copy_of_themselves(template: dict[str, Any]) -> None:
+    # Given the gallery's statement that allows PutObject on originals/ (reprocess copies an original onto itself)
+    from tests.infra.template_tools import statements_of
+
+    statements = [
+        statement
+        for statement in statements_of(template, function_ids(template)["gallery"])
+        if "s3:PutObject" in statement["Action"]
+    ]
+    # Then it holds only under the condition that the object is copied from originals/
+    assert len(statements) == 1
+    copy_source = statements[0]["Condition"]["StringLike"]["s3:x-amz-copy-source"]
+    assert render(copy_source).endswith(f"/{system.ORIGINALS_PREFIX}*")
+
+
+def test_gallery_and_sign_have_nothing_of_the_internet_fetcher(template: dict[str, Any]) -> None:
+    ids = function_ids(template)
+    for name in ("gallery", "sign", "docs"):
+        # Given an API function that never fetches URLs
+        environment = template["Resources"][ids[name]]["Properties"].get("Environment", {}).get("Variables", {})
+        # Then it cannot invoke the ingest worker, has no idempotency table and no ingest settings
+        assert not PROFILES[name].internet
+        assert not {action for action, _ in named_permissions(template, name) if action.startswith("lambda:")}
+        assert not {key for key in environment if key.startswith(("INGEST", "ASSET_HOST", "IDEMPOTENCY"))}
+
+
+def test_only_ingest_invokes_the_worker_and_only_the_worker(template: dict[str, Any]) -> None:
+    if "ingest_worker" not in system.FUNCTIONS:
+        pytest.skip("no ingest worker in functions.system yet")
+    ids = function_ids(template)
+    # Given every lambda:InvokeFunction permission our functions hold
+    invokers = {
+        name: {resource for action, resource in named_permissions(template, name) if action == "lambda:InvokeFunction"}
+        for name in system.FUNCTIONS
+    }
+    # Then only ingest holds one, and only on the worker (no versions or aliases)
+    assert {name for name, resources in invokers.items() if resources} == {"ingest"}
+    assert invokers["ingest"] == {f"<{ids['ingest_worker']}.Arn>"}
+
+
+def test_no_function_holds_wildcard_actions_or_resources(template: dict[str, Any]) -> None:
+    for name in system.FUNCTIONS:
+        for action, resource in named_permissions(template, name):
+            # Then every action is named and every resource is ours, at most narrowed by a prefix
+            assert "*" not in action, (name, action)
+            assert resource != "*", (name, action)
+            assert resource.startswith(("<MEDIA.Arn>/", "<ASSETS.Arn>", "<Idempotency", "<Ingest", "<Gallery", "<")), (
+                name,
+                resource,
+            )
+
+
+# Data protection
+
+
+def test_asset_table_matches_the_repository_and_is_protected(template: dict[str, Any]) -> None:
+    from functions.common.repository import asset_model
+
+    # Given the schema the code queries and the deployed table
+    schema = asset_model("infra-test")._get_schema()
+    table = template["Resources"][resource_id(template, "AWS::DynamoDB::Table", "Assets")]
+    properties = table["Properties"]
+    # Then keys and indexes are the same
+    assert keys(properties["KeySchema"]) == keys(schema["key_schema"])
+    deployed = {index["IndexName"]: index for index in properties["GlobalSecondaryIndexes"]}
+    assert set(deployed) == {index["index_name"] for index in schema["global_secondary_indexes"]}
+    for index in schema["global_secondary_indexes"]:
+        assert keys(deployed[index["index_name"]]["KeySchema"]) == keys(index["key_schema"])
+    # And it is on-demand, recoverable to a point in time, protected from deletion and retained
+    assert properties["BillingMode"] == "PAY_PER_REQUEST"
+    assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert properties["DeletionProtectionEnabled"] is True
+    assert table["DeletionPolicy"] == "Retain"
+
+
+def test_idempotency_table_expires_records(template: dict[str, Any]) -> None:
+    table = template["Resources"][resource_id(template, "AWS::DynamoDB::Table", "Idempotency")]["Properties"]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+    assert table["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+
+
+def test_media_bucket_is_private_encrypted_tls_only_and_tidy(synthesized: Synthesized) -> None:
+    # Given the bucket and its policy
+    (bucket_id, bucket), *_ = synthesized.resources("AWS::S3::Bucket").items()
+    properties = bucket["Properties"]
+    (policy,) = synthesized.resources("AWS::S3::BucketPolicy").values()
+    # Then no public access, owner-enforced, encrypted, versioned
+    assert properties["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert properties["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    assert properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert properties["VersioningConfiguration"] == {"Status": "Enabled"}
+    # And plain-HTTP requests are denied
+    assert {
+        "Action": "s3:*",
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+    }.items() <= policy["Properties"]["PolicyDocument"]["Statement"][0].items()
+    # And old versions and abandoned multipart uploads go away
+    (rule,) = properties["LifecycleConfiguration"]["Rules"]
+    assert rule["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
+    assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"] >= 1
+    # And CORS lets only the configured origins upload and download
+    (cors,) = properties["CorsConfiguration"]["CorsRules"]
+    assert cors["AllowedOrigins"] == ["https://gallery.example.com"]
+    assert set(cors["AllowedMethods"]) == {"GET", "HEAD", "POST"}
+    assert bucket["DeletionPolicy"] == "Retain", bucket_id
+
+
+def test_cursor_secret_is_a_dynamic_reference_never_a_value(template: dict[str, Any]) -> None:
+    ids = function_ids(template)
+    (secret_id,) = [
+        name for name, item in template["Resources"].items() if item["Type"] == "AWS::SecretsManager::Secret"
+    ]
+    for function_id in ids.values():
+        variables = template["Resources"][function_id]["Properties"].get("Environment", {}).get("Variables", {})
+        if "CURSOR_SECRET" in variables:
+            # Then the value is resolved by CloudFormation from the generated secret at deploy time
+            assert render(variables["CURSOR_SECRET"]) == f"{{{{resolve:secretsmanager:<{secret_id}>:SecretString:::}}}}"
+    assert "GenerateSecretString" in template["Resources"][secret_id]["Properties"]
+
+
+def test_outputs_name_what_a_client_needs(template: dict[str, Any]) -> None:
+    assert {"ApiUrl", "UserPoolId", "UserPoolClientId", "MediaBucketName", "AssetTableName"} <= set(template["Outputs"])
+
+
+def test_code_asset_holds_only_the_functions_package(synthesized: Synthesized) -> None:
+    # Given the staged code asset of the functions
+    code = synthesized.template["Resources"][function_ids(synthesized.template)["gallery"]]["Properties"]["Code"]
+    asset = synthesized.outdir / f"asset.{code['S3Key'].removesuffix('.zip')}"
+    top_level = {path.name for path in asset.iterdir()}
+    # Then only the functions package is in it: no tests, infra, local server or virtualenv
+    assert top_level == {"functions"}
+    assert not list(Path(asset).rglob("__pycache__"))
