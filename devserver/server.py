@@ -20,6 +20,8 @@ from devserver.auth import LocalAuthority
 from devserver.aws import EmbeddedAws
 from devserver.config import LocalConfig, function_environment
 from devserver.gateway import Gateway
+from devserver.lambda_api import LambdaApi, install_loopback_ingest
+from devserver.web import WebApp
 from devserver.workers import Loop, run_purge, thumbnail_poller
 
 log = logging.getLogger("devserver")
@@ -54,6 +56,7 @@ class LocalStack:
         self._dirty = threading.Event()
         self._loops: list[Loop] = []
         self._http: Any = None
+        self._web: Any = None
 
     def mark_changed(self) -> None:
         self._dirty.set()
@@ -82,9 +85,15 @@ class LocalStack:
         return _json(result)
 
     def start(self) -> None:
+        self._lambda_api = LambdaApi(on_change=self.mark_changed)
+        lambda_endpoint = self._lambda_api.start()
         os.environ.update(
-            function_environment(self.aws.endpoint, _cursor_secret(self.config), self.config.allowed_origins)
+            function_environment(
+                self.aws.endpoint, _cursor_secret(self.config), self.config.allowed_origins, lambda_endpoint
+            )
         )
+        if os.environ.get("DEV_INGEST_ALLOW_LOOPBACK") == "1":
+            install_loopback_ingest()
         self.aws.start()
         gateway = Gateway(
             authority=self.authority,
@@ -93,6 +102,10 @@ class LocalStack:
             on_change=self.mark_changed,
         )
         self._http = make_server("127.0.0.1", self.config.port, gateway, threaded=True)
+        # The demo web app on its own origin, so the browser goes through CORS like a deployed SPA does.
+        web_app = WebApp(api_base=self.url, storage_origin=self.aws.endpoint)
+        self._web = make_server("127.0.0.1", self.config.web_port, web_app, threaded=True)
+        threading.Thread(target=self._web.serve_forever, name="webapp", daemon=True).start()
         self._loops = [
             Loop("thumbnails", thumbnail_poller(self.aws.client("sqs"), self.aws.queue_url, self.mark_changed), 0.05),
             Loop("purge-timer", lambda: run_purge(datetime.now(UTC)), self.config.purge_interval_seconds),
@@ -105,6 +118,10 @@ class LocalStack:
     def url(self) -> str:
         return f"http://127.0.0.1:{self._http.server_port}"
 
+    @property
+    def web_url(self) -> str:
+        return f"http://127.0.0.1:{self._web.server_port}"
+
     def serve_forever(self) -> None:
         self._http.serve_forever()
 
@@ -113,6 +130,8 @@ class LocalStack:
             loop.stop()
         if self._http is not None:
             self._http.shutdown()
+        if self._web is not None:
+            self._web.shutdown()
         self.aws.snapshot()
         self.aws.stop()
 
@@ -130,6 +149,7 @@ def serve() -> None:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     token = stack.authority.issue("alice")
+    print(f"Web app       {stack.web_url}", flush=True)
     print(f"Gallery API   {stack.url}", flush=True)
     print(f"API docs      {stack.url}/docs   (OpenAPI: {stack.url}/openapi.json)", flush=True)
     print(f"AWS emulation {stack.aws.endpoint}   state: {stack.config.state_dir}", flush=True)
@@ -140,6 +160,7 @@ def serve() -> None:
     finally:
         for loop in stack._loops:
             loop.stop()
+        stack._web.shutdown()
         stack.aws.snapshot()
         stack.aws.stop()
         print("stopped; state saved", flush=True)

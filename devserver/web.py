@@ -1,0 +1,64 @@
+"""The demo web app's own origin: static files from webapp/ plus a generated `config.js` naming the API."""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from werkzeug.security import safe_join
+from werkzeug.wrappers import Request, Response
+
+WEBAPP_DIR = Path(__file__).resolve().parent.parent / "webapp"
+# Browsers refuse ES modules served with a non-JavaScript type; the OS table is not always right about .js.
+_TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
+
+
+def web_origins(web_port: int) -> tuple[str, ...]:
+    """The origins a browser reports for the web app on this port."""
+    return (f"http://127.0.0.1:{web_port}", f"http://localhost:{web_port}")
+
+
+class WebApp:
+    """A WSGI app serving webapp/ read-only, with a content security policy that names the API and S3 origins."""
+
+    def __init__(self, *, api_base: str, storage_origin: str, root: Path = WEBAPP_DIR) -> None:
+        self._root = root
+        self._config = f"export const apiBase = {json.dumps(api_base)};\nexport const devTokens = true;\n"
+        self._csp = "; ".join(
+            (
+                "default-src 'self'",
+                f"connect-src 'self' {api_base} {storage_origin}",
+                f"img-src 'self' data: blob: {storage_origin}",
+                "style-src 'self'",
+                "script-src 'self'",
+                "frame-ancestors 'none'",
+                "base-uri 'none'",
+                "form-action 'none'",
+            )
+        )
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        response = self._respond(Request(environ))
+        response.headers["Content-Security-Policy"] = self._csp
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Cache-Control"] = "no-cache"
+        return response(environ, start_response)
+
+    def _respond(self, request: Request) -> Response:
+        if request.method not in ("GET", "HEAD"):
+            return Response("Method not allowed", status=405, headers={"Allow": "GET, HEAD"})
+        path = request.path.lstrip("/") or "index.html"
+        if path == "config.js":
+            return Response(self._config, content_type="text/javascript; charset=utf-8")
+        target = safe_join(str(self._root), path)
+        if target is None or not Path(target).is_file():
+            return Response("Not found", status=404, content_type="text/plain")
+        file = Path(target)
+        content_type = _TYPES.get(file.suffix) or mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        if content_type.startswith("text/"):
+            content_type += "; charset=utf-8"
+        return Response(file.read_bytes(), content_type=content_type)
