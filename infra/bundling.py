@@ -14,7 +14,7 @@ import jsii
 from aws_cdk import aws_lambda as lambda_
 
 ROOT = Path(__file__).resolve().parent.parent
-RUNTIME_REQUIREMENTS = ROOT / "requirements" / "runtime.txt"
+RUNTIME_REQUIREMENTS = ROOT / "layers" / "dependencies" / "requirements.txt"
 LAMBDA_PYTHON_VERSION = "3.12"
 LAMBDA_RUNTIME = lambda_.Runtime.PYTHON_3_12
 LAMBDA_ARCHITECTURE = lambda_.Architecture.ARM_64

@@ -123,7 +123,7 @@ class GalleryStack(cdk.Stack):
             code=dependency_layer_code(),
             compatible_runtimes=[LAMBDA_RUNTIME],
             compatible_architectures=[LAMBDA_ARCHITECTURE],
-            description="Runtime dependencies (requirements/runtime.txt) for arm64 python3.12",
+            description="Runtime dependencies (layers/dependencies/requirements.txt) for arm64 python3.12",
         )
         self.code = function_code()
         self.functions: dict[str, lambda_.Function] = {}

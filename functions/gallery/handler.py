@@ -44,19 +44,19 @@ def list_gallery(
     )
 
 
-@router.get("/assets/<asset_id>", tags=["assets"])
-def get_asset(asset_id: AssetId) -> AssetOut:
-    return logic.get_asset(owner=caller(router), asset_id=asset_id, gallery=_gallery())
+@router.get("/assets/<id>", tags=["assets"])
+def get_asset(id: AssetId) -> AssetOut:
+    return logic.get_asset(owner=caller(router), asset_id=id, gallery=_gallery())
 
 
-@router.patch("/assets/<asset_id>", tags=["assets"])
-def patch_asset(asset_id: AssetId, request: logic.PatchRequest) -> AssetOut:
-    return logic.patch_asset(owner=caller(router), asset_id=asset_id, request=request, gallery=_gallery())
+@router.patch("/assets/<id>", tags=["assets"])
+def patch_asset(id: AssetId, request: logic.PatchRequest) -> AssetOut:
+    return logic.patch_asset(owner=caller(router), asset_id=id, request=request, gallery=_gallery())
 
 
-@router.delete("/assets/<asset_id>", tags=["assets"])
-def delete_asset(asset_id: AssetId) -> Response[str]:
-    logic.delete_asset(owner=caller(router), asset_id=asset_id, gallery=_gallery())
+@router.delete("/assets/<id>", tags=["assets"])
+def delete_asset(id: AssetId) -> Response[str]:
+    logic.delete_asset(owner=caller(router), asset_id=id, gallery=_gallery())
     return Response(status_code=204, body="")
 
 
@@ -65,15 +65,15 @@ def bulk(request: logic.BulkRequest) -> logic.BulkResponse:
     return logic.bulk_action(owner=caller(router), request=request, gallery=_gallery())
 
 
-@router.get("/assets/<asset_id>/download", tags=["assets"])
-def download(asset_id: AssetId) -> Response[str]:
-    url = logic.download_url(owner=caller(router), asset_id=asset_id, gallery=_gallery())
+@router.get("/assets/<id>/download", tags=["assets"])
+def download(id: AssetId) -> Response[str]:
+    url = logic.download_url(owner=caller(router), asset_id=id, gallery=_gallery())
     return Response(status_code=302, body="", headers={"Location": url, "Cache-Control": "no-store"})
 
 
-@router.post("/assets/<asset_id>/reprocess", tags=["assets"])
-def reprocess(asset_id: AssetId) -> Response[AssetOut]:
-    asset = logic.reprocess_asset(owner=caller(router), asset_id=asset_id, gallery=_gallery())
+@router.post("/assets/<id>/reprocess", tags=["assets"])
+def reprocess(id: AssetId) -> Response[AssetOut]:
+    asset = logic.reprocess_asset(owner=caller(router), asset_id=id, gallery=_gallery())
     return Response(status_code=202, content_type="application/json", body=asset)
 
 

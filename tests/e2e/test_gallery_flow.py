@@ -240,7 +240,11 @@ def test_public_routes_need_no_token(server: LocalServer) -> None:
     # Then they answer, and the spec documents the routes
     assert health.json() == {"status": "ok"}
     assert spec.json()["openapi"].startswith("3.1")
-    assert {"/gallery", "/uploads/sign", "/assets/{asset_id}", "/assets/bulk"} <= set(spec.json()["paths"])
+    paths = spec.json()["paths"]
+    assert {"/gallery", "/uploads/sign", "/uploads", "/ingest", "/assets/{id}", "/assets/bulk"} <= set(paths)
+    assert spec.json()["components"]["securitySchemes"]["bearerJwt"]["scheme"] == "bearer"
+    assert paths["/health"]["get"]["security"] == []
+    assert "security" not in paths["/gallery"]["get"]  # the global bearer requirement applies
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
 
 
