@@ -60,12 +60,9 @@ class AssetError(CamelModel):
     message: str
 
 
-class Asset(BaseModel):
-    """An asset as the repository stores it; `owner` is the verified `sub` and never leaves the server."""
+class AssetContent(BaseModel):
+    """What an asset is, shared by the stored form and the API's view of it."""
 
-    model_config = ConfigDict(frozen=True)
-
-    owner: str
     id: str
     status: AssetStatus
     source: AssetSource
@@ -88,6 +85,14 @@ class Asset(BaseModel):
     purge_at: datetime | None = None
     placeholder: Placeholder | None = None
     error: AssetError | None = None
+
+
+class Asset(AssetContent):
+    """An asset as the repository stores it; `owner` is the verified `sub` and never leaves the server."""
+
+    model_config = ConfigDict(frozen=True)
+
+    owner: str
     # Set by the claim that starts a deletion forever; a restore never brings such an asset back.
     deleting: bool = False
 
@@ -108,34 +113,16 @@ class Asset(BaseModel):
         return self.trashed_at is not None
 
 
-class AssetOut(CamelModel):
+class AssetOut(CamelModel, AssetContent):
     """The asset as the API shows it (DESIGN.md, "The asset")."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
-    id: str
-    status: AssetStatus
-    source: AssetSource
-    asset_type: AssetType
-    mime: str | None = None
-    size: int | None = None
-    width: int | None = None
-    height: int | None = None
-    sha256: str | None = None
-    filename: str | None = None
-    prompt: str | None = None
-    model: str | None = None
-    params: dict[str, Any] = Field(default_factory=dict)
-    source_asset_ids: list[str] = Field(default_factory=list)
-    source_url: str | None = None
-    starred: bool = False
     created_at: UtcDatetime
     updated_at: UtcDatetime
     trashed_at: UtcDatetime | None = None
     purge_at: UtcDatetime | None = None
     url: str | None = None
     thumb_url: str | None = None
-    placeholder: Placeholder | None = None
-    error: AssetError | None = None
     # True when a request brought bytes this user already has: the existing asset is returned instead.
     duplicate: bool | None = None
