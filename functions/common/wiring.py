@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from functions.common.clock import utc_now
 from functions.common.cursor import CursorCodec
 from functions.common.repository import AssetRepository
 from functions.common.settings import (
     ApiSettings,
+    BaseSettings,
     IngestSettings,
     IngestWorkerSettings,
     UploadSettings,
@@ -27,14 +28,21 @@ if TYPE_CHECKING:
     from functions.upload.logic import Uploader
 
 
+def data_access(settings: BaseSettings) -> dict[str, Any]:
+    """The collaborators every function works with: the asset table, the media bucket and the clock."""
+    return {
+        "repository": AssetRepository(settings.asset_table_name),
+        "store": ObjectStore(settings.media_bucket_name),
+        "clock": utc_now,
+    }
+
+
 def gallery_service(settings: ApiSettings | None = None) -> Gallery:
     from functions.gallery.logic import Gallery
 
     settings = settings or settings_for(ApiSettings)
     return Gallery(
-        repository=AssetRepository(settings.asset_table_name),
-        store=ObjectStore(settings.media_bucket_name),
-        clock=utc_now,
+        **data_access(settings),
         cursors=CursorCodec(settings.cursor_secret.get_secret_value().encode()),
         read_ttl_seconds=settings.read_url_ttl_seconds,
         download_ttl_seconds=settings.download_url_ttl_seconds,
@@ -47,9 +55,7 @@ def sign_service(settings: ApiSettings | None = None) -> Signer:
 
     settings = settings or settings_for(ApiSettings)
     return Signer(
-        repository=AssetRepository(settings.asset_table_name),
-        store=ObjectStore(settings.media_bucket_name),
-        clock=utc_now,
+        **data_access(settings),
         max_image_bytes=settings.max_image_bytes,
         upload_ttl_seconds=settings.upload_url_ttl_seconds,
         read_ttl_seconds=settings.read_url_ttl_seconds,
@@ -61,9 +67,7 @@ def upload_service(settings: UploadSettings | None = None) -> Uploader:
 
     settings = settings or settings_for(UploadSettings)
     return Uploader(
-        repository=AssetRepository(settings.asset_table_name),
-        store=ObjectStore(settings.media_bucket_name),
-        clock=utc_now,
+        **data_access(settings),
         max_image_pixels=settings.max_image_pixels,
         read_ttl_seconds=settings.read_url_ttl_seconds,
     )
@@ -78,9 +82,7 @@ def ingest_service(settings: IngestSettings | None = None, network: NetworkPolic
 
     settings = settings or settings_for(IngestSettings)
     return Ingester(
-        repository=AssetRepository(settings.asset_table_name),
-        store=ObjectStore(settings.media_bucket_name),
-        clock=utc_now,
+        **data_access(settings),
         invoker=LambdaInvoker(settings.ingest_worker_function_name),
         idempotency=PowertoolsIdempotency.on_table(settings.idempotency_table_name),
         allowlist=HostAllowlist.parse(settings.asset_host_allowlist),
@@ -107,9 +109,7 @@ def ingest_worker_service(
         ssl_context=ssl_context or default_ssl_context(),
     )
     return IngestWorker(
-        repository=AssetRepository(settings.asset_table_name),
-        store=ObjectStore(settings.media_bucket_name),
-        clock=utc_now,
+        **data_access(settings),
         fetcher=fetcher,
         max_image_pixels=settings.max_image_pixels,
         deadline_seconds=settings.ingest_deadline_seconds,
