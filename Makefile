@@ -4,13 +4,12 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
-export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: dev test token install browser lint format typecheck unit integration infra e2e bench synth clean
 
 $(VENV)/.installed: layers/dependencies/requirements.txt requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/dev.txt
+	$(VENV)/bin/pip install --quiet --no-compile --disable-pip-version-check -r requirements/dev.txt
 	touch $@
 
 install: $(VENV)/.installed

@@ -43,11 +43,13 @@ def build_router(ingester: Callable[[], logic.Ingester]) -> APIGatewayHttpRouter
     return router
 
 
-router = build_router(lru_cache(maxsize=1)(ingest_service))
+_ingester = lru_cache(maxsize=1)(ingest_service)
+router = build_router(_ingester)
 app = create_app()
 app.include_router(router)
 
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    _ingester().idempotency.register_lambda_context(context)
     return app.resolve(event, context)

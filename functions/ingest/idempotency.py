@@ -40,6 +40,10 @@ class Idempotency(Protocol):
         """Run `action` once per `key`; a replay with the same body returns the first result."""
         ...
 
+    def register_lambda_context(self, context: Any) -> None:
+        """Bound in-progress records by this invocation's time, so a crashed request never blocks its key for long."""
+        ...
+
 
 class PowertoolsIdempotency:
     """Powertools' idempotent_function: the key is `key`, the body is validated (a different body is a 409)."""
@@ -57,6 +61,10 @@ class PowertoolsIdempotency:
             return action()
 
         self._run = _run
+        self._config = config
+
+    def register_lambda_context(self, context: Any) -> None:
+        self._config.register_lambda_context(context)
 
     @classmethod
     def on_table(cls, table_name: str) -> PowertoolsIdempotency:
