@@ -61,6 +61,8 @@ def function_environment(
             "ALLOWED_ORIGINS": ",".join(allowed_origins),
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_METRICS_NAMESPACE": "GalleryLocal",
+            # EMF documents are for CloudWatch; locally they would only flood the console.
+            "POWERTOOLS_METRICS_DISABLED": "true",
             "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
         }
     )
