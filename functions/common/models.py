@@ -126,3 +126,10 @@ class AssetOut(CamelModel, AssetContent):
     thumb_url: str | None = None
     # True when a request brought bytes this user already has: the existing asset is returned instead.
     duplicate: bool | None = None
+
+
+def new_asset(*, owner: str, now: datetime, **fields: Any) -> Asset:
+    """A new asset: a server-made, time-sortable id, created and updated at `now`."""
+    from functions.common.ids import new_ulid
+
+    return Asset(owner=owner, id=new_ulid(now), created_at=now, updated_at=now, **fields)

@@ -12,8 +12,7 @@ from pydantic import Field
 
 from functions.common.clock import Clock
 from functions.common.errors import DomainError, InvalidRequest
-from functions.common.ids import new_ulid
-from functions.common.models import Asset, AssetOut, AssetSource, AssetStatus, AssetType
+from functions.common.models import Asset, AssetOut, AssetSource, AssetStatus, AssetType, new_asset
 from functions.common.presenter import present
 from functions.common.repository import AssetRepository
 from functions.common.storage import ObjectStore
@@ -101,14 +100,12 @@ def _create(*, owner: str, request: IngestRequest, source_url: str, ingester: In
     now = ingester.clock()
     metadata = request.model_dump(include=set(AssetMetadata.model_fields))
     metadata["filename"] = metadata.get("filename") or basename(request.url.split("?")[0].split("#")[0]) or None
-    asset = Asset(
+    asset = new_asset(
         owner=owner,
-        id=new_ulid(now),
+        now=now,
         status=AssetStatus.INGESTING,
         source=AssetSource.INGEST,
         source_url=source_url,
-        created_at=now,
-        updated_at=now,
         **metadata,
     )
     stored = ingester.repository.create(asset)

@@ -12,8 +12,15 @@ from pydantic import Field, field_validator
 from functions.common.clock import Clock
 from functions.common.errors import InvalidRequest
 from functions.common.formats import ACCEPTED_MIME_TYPES
-from functions.common.ids import new_ulid
-from functions.common.models import Asset, AssetOut, AssetSource, AssetStatus, AssetType, CamelModel, UtcDatetime
+from functions.common.models import (
+    AssetOut,
+    AssetSource,
+    AssetStatus,
+    AssetType,
+    CamelModel,
+    UtcDatetime,
+    new_asset,
+)
 from functions.common.presenter import STORED_STATUSES, present
 from functions.common.repository import AssetRepository
 from functions.common.storage import ObjectStore
@@ -106,16 +113,14 @@ def sign_upload(*, owner: str, request: SignUploadRequest, signer: Signer) -> Si
     if existing is not None:
         shown = present(existing, store=signer.store, read_ttl_seconds=signer.read_ttl_seconds, now=now)
         return SignUploadResponse(asset=shown.model_copy(update={"duplicate": True}), upload=None)
-    asset = Asset(
+    asset = new_asset(
         owner=owner,
-        id=new_ulid(now),
+        now=now,
         status=AssetStatus.PENDING,
         source=AssetSource.UPLOAD,
         mime=request.content_type,
         size=request.size,
         sha256=request.sha256,
-        created_at=now,
-        updated_at=now,
         **request.model_dump(include=set(AssetMetadata.model_fields)),
     )
     signer.repository.create(asset)

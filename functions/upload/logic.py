@@ -11,9 +11,8 @@ from pydantic import ValidationError
 
 from functions.common.clock import Clock
 from functions.common.errors import InvalidRequest, TransientError
-from functions.common.ids import new_ulid
 from functions.common.images import ImageFacts, ImageRejected, probe
-from functions.common.models import Asset, AssetOut, AssetSource, AssetStatus
+from functions.common.models import AssetOut, AssetSource, AssetStatus, new_asset
 from functions.common.presenter import present
 from functions.common.repository import AssetRepository
 from functions.common.storage import ObjectStore
@@ -72,9 +71,9 @@ def upload(*, owner: str, data: bytes, metadata: AssetMetadata, uploader: Upload
     if existing is not None:
         shown = present(existing, store=uploader.store, read_ttl_seconds=uploader.read_ttl_seconds, now=now)
         return shown.model_copy(update={"duplicate": True})
-    asset = Asset(
+    asset = new_asset(
         owner=owner,
-        id=new_ulid(now),
+        now=now,
         status=AssetStatus.PROCESSING,
         source=AssetSource.UPLOAD,
         mime=facts.mime,
@@ -82,8 +81,6 @@ def upload(*, owner: str, data: bytes, metadata: AssetMetadata, uploader: Upload
         width=facts.width,
         height=facts.height,
         sha256=sha256,
-        created_at=now,
-        updated_at=now,
         **metadata.model_dump(),
     )
     stored = uploader.repository.create(asset)
