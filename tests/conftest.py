@@ -63,3 +63,20 @@ def store(s3_client):  # type: ignore[no-untyped-def]
     from functions.common.storage import ObjectStore
 
     return ObjectStore(BUCKET, client=s3_client)
+
+
+@pytest.fixture
+def api_environment(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The environment an API handler's settings read, pointed at this test's moto; settings re-read per test."""
+    from functions.common.settings import settings_for
+
+    for name, value in {
+        "ASSET_TABLE_NAME": TABLE,
+        "MEDIA_BUCKET_NAME": BUCKET,
+        "CURSOR_SECRET": "s" * 32,
+        "TRASH_RETENTION_DAYS": "30",
+    }.items():
+        monkeypatch.setenv(name, value)
+    settings_for.cache_clear()
+    yield
+    settings_for.cache_clear()

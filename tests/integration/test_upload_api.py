@@ -11,26 +11,16 @@ from PIL import Image
 
 from functions.system import DIRECT_UPLOAD_MAX_BYTES
 from tests.api_events import FakeContext, decoded, http_event, multipart
-from tests.conftest import BUCKET, TABLE
+from tests.conftest import BUCKET
 from tests.imagegen import jpeg_bytes, png_bytes
 
 
 @pytest.fixture
-def upload_handler(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name, value in {
-        "ASSET_TABLE_NAME": TABLE,
-        "MEDIA_BUCKET_NAME": BUCKET,
-        "CURSOR_SECRET": "s" * 32,
-        "TRASH_RETENTION_DAYS": "30",
-    }.items():
-        monkeypatch.setenv(name, value)
-    from functions.common.settings import settings_for
+def upload_handler(api_environment: None) -> Iterator[Any]:
     from functions.upload import handler
 
-    settings_for.cache_clear()
     handler._uploader.cache_clear()  # fresh clients inside this test's moto
     yield handler.handler
-    settings_for.cache_clear()
     handler._uploader.cache_clear()
 
 

@@ -9,24 +9,15 @@ from typing import Any
 import pytest
 
 from tests.api_events import FakeContext, decoded, http_event, multipart
-from tests.conftest import BUCKET, TABLE
 from tests.imagegen import png_bytes
 
 
 @pytest.fixture
-def handlers(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any]]:
-    for name, value in {
-        "ASSET_TABLE_NAME": TABLE,
-        "MEDIA_BUCKET_NAME": BUCKET,
-        "CURSOR_SECRET": "s" * 32,
-        "TRASH_RETENTION_DAYS": "30",
-    }.items():
-        monkeypatch.setenv(name, value)
-    from functions.common.settings import settings_for
+def handlers(api_environment: None) -> Iterator[tuple[Any, Any]]:
     from functions.sign import handler as sign
     from functions.upload import handler as upload
 
-    caches = (settings_for, sign._signer, upload._uploader)
+    caches = (sign._signer, upload._uploader)
     for cache in caches:
         cache.cache_clear()
     yield upload.handler, sign.handler
