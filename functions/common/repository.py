@@ -7,7 +7,8 @@ page is one Query that reads only the items it returns:
 - `by_view_type`:   the same per asset type (`{owner}#all#generated`, ...)
 - `by_starred`:     `{owner}#starred` (starred and not in trash), and `by_starred_type` per asset type
 - `by_trash_time`:  `trash#{shard}` sorted by trash epoch ms, across users, keys only: what the purge reads
-- `by_pending`:     `pending#{shard}` sorted by creation epoch ms: abandoned uploads and lost S3 events
+- `by_pending`:     `pending#{shard}` sorted by creation epoch ms (abandoned uploads, lost S3 events) and
+                    `processing#{shard}` sorted by the epoch ms it was set (a reprocess whose S3 event was lost)
 - `by_sha256`:      `{owner}#{sha256}` (assets whose bytes are known): the same bytes stored twice
 """
 
@@ -177,6 +178,8 @@ def _to_attributes(asset: Asset) -> dict[str, Any]:
     view_sk = f"{_epoch_ms(asset.trashed_at):015d}#{asset.id}" if asset.trashed_at else asset.id
     starred_visible = asset.starred and not asset.in_trash
     pending = asset.status == AssetStatus.PENDING
+    processing = asset.status == AssetStatus.PROCESSING
+    unfinished_since = asset.created_at if pending else asset.updated_at
     return {
         "owner": asset.owner,
         "asset_id": asset.id,
@@ -197,8 +200,8 @@ def _to_attributes(asset: Asset) -> dict[str, Any]:
         "starred_type_pk": f"{asset.owner}#starred#{asset.asset_type.value}" if starred_visible else None,
         "trash_pk": f"trash#{_shard(asset.id)}" if asset.trashed_at else None,
         "trash_ms": _epoch_ms(asset.trashed_at) if asset.trashed_at else None,
-        "pending_pk": f"pending#{_shard(asset.id)}" if pending else None,
-        "pending_ms": _epoch_ms(asset.created_at) if pending else None,
+        "pending_pk": f"{asset.status.value}#{_shard(asset.id)}" if pending or processing else None,
+        "pending_ms": _epoch_ms(unfinished_since) if pending or processing else None,
         "sha256_pk": f"{asset.owner}#{asset.sha256}" if asset.sha256 else None,
         "deleting_ms": 0 if asset.deleting else None,
     }
@@ -382,6 +385,8 @@ class AssetRepository:
         model = self._model
         marker = model.pending_ms if candidate.pending else model.trash_ms
         condition = marker == candidate.selected_ms
+        if candidate.pending:  # `pending_ms` also times `processing`, which is never abandoned
+            condition &= model.status == AssetStatus.PENDING.value
         if lease_ms is not None:
             condition &= model.deleting_ms.does_not_exist() | (model.deleting_ms < now_ms - lease_ms)
         try:
@@ -438,13 +443,16 @@ class AssetRepository:
             _raise_domain(error)
             raise
 
-    def pending_created_before(self, shard: int, cutoff: datetime) -> Iterator[tuple[str, str]]:
-        """(owner, asset id) of one pending shard created before `cutoff`, oldest first: lost S3 events."""
+    def unfinished_before(self, shard: int, cutoff: datetime) -> Iterator[tuple[str, str]]:
+        """(owner, asset id) of one shard `pending` since creation, or `processing` since set, before `cutoff`."""
         model = self._model
         try:
-            for record in model.by_pending.query(
-                f"pending#{shard}", model.pending_ms < _epoch_ms(cutoff), attributes_to_get=["owner", "asset_id"]
-            ):
-                yield record.owner, record.asset_id
+            for status in (AssetStatus.PENDING, AssetStatus.PROCESSING):
+                for record in model.by_pending.query(
+                    f"{status.value}#{shard}",
+                    model.pending_ms < _epoch_ms(cutoff),
+                    attributes_to_get=["owner", "asset_id"],
+                ):
+                    yield record.owner, record.asset_id
         except PynamoDBException as error:
             _raise_domain(error)

@@ -15,10 +15,11 @@ from functions.common.repository import AssetRepository
 from functions.common.settings import PurgeSettings, settings_for
 from functions.common.storage import ObjectStore
 from functions.purge.logic import purge
-from functions.thumbnail.sweep import sweep_pending
+from functions.thumbnail.sweep import sweep_unfinished
 
-# Pending this long with its original stored means S3's event was lost (uploads sign for at most 5 minutes).
-SWEEP_PENDING_AFTER = timedelta(minutes=10)
+# Pending this long with its original stored means S3's event was lost (uploads sign for at most 5 minutes);
+# processing this long means a reprocess's event was (the thumbnail function times out well within it).
+SWEEP_UNFINISHED_AFTER = timedelta(minutes=10)
 
 logger = Logger(service="purge")
 metrics = Metrics(service="purge")
@@ -39,7 +40,7 @@ def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
     now = event_time(event)
     repository = AssetRepository(settings.asset_table_name)
     store = ObjectStore(settings.media_bucket_name)
-    swept = sweep_pending(now=now, repository=repository, store=store, older_than=SWEEP_PENDING_AFTER)
+    swept = sweep_unfinished(now=now, repository=repository, store=store, older_than=SWEEP_UNFINISHED_AFTER)
     report = purge(
         now=now,
         settings=settings,

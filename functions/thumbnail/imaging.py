@@ -2,6 +2,7 @@
 
 Order matters for speed: shrink first (JPEG decodes at 1/2, 1/4 or 1/8 scale through `draft`), then fix
 orientation and colours on the small image. Orienting or converting first forces a full-size decode (~3x).
+A progressive JPEG drafted to 1/8 is decoded from its DC scans alone (about half the time).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from PIL import Image, ImageCms
 
 from functions.common.images import MIME_BY_FORMAT, displayed_size, opened_image, orientation_of
 from functions.common.models import Placeholder
+from functions.thumbnail.jpeg_scans import dc_scans_only
 from functions.thumbnail.placeholder import make_placeholder
 
 WEBP_QUALITY = 80
@@ -35,6 +37,8 @@ _ALPHA_MODES = frozenset({"RGBA", "LA", "La", "RGBa", "PA"})
 # are converted before shrinking.
 _CONVERT_BEFORE_SHRINK = frozenset({"P", "PA", "1"})
 _SRGB = ImageCms.createProfile("sRGB")
+# At this scale a progressive JPEG's full-resolution components need only their DC scans (see jpeg_scans).
+_DC_ONLY_SCALE = 8
 
 
 @dataclass(frozen=True)
@@ -64,12 +68,18 @@ def _without_colour_key(image: Image.Image) -> Image.Image:
     return _eight_bit(image)
 
 
-def _shrunk(image: Image.Image, box: int) -> Image.Image:
-    """The image no larger than `box` on its longest side, decoded at the smallest DCT scale that still fits."""
+def _draft(image: Image.Image, box: int) -> int:
+    """Ask a JPEG to decode at the smallest DCT scale (1/2, 1/4, 1/8) that still fills `box`; returns the divisor."""
+    if image.format != "JPEG":
+        return 1
     scale = min(1.0, box / max(image.size))
-    target = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-    if image.format == "JPEG":
-        image.draft(None, target)  # type: ignore[arg-type]
+    full_width = image.width
+    drafted = image.draft(None, (max(1, round(image.width * scale)), max(1, round(image.height * scale))))
+    return round(full_width / drafted[1][2]) if drafted else 1
+
+
+def _shrunk(image: Image.Image, box: int) -> Image.Image:
+    """The (drafted) image no larger than `box` on its longest side."""
     image = _without_colour_key(image)
     image.thumbnail((box, box), Image.Resampling.BICUBIC, reducing_gap=REDUCING_GAP)
     return image
@@ -127,7 +137,13 @@ def make_thumbnail(data: bytes, *, box: int, max_pixels: int) -> Thumbnail:
         width, height = displayed_size(image)
         icc_profile = image.info.get("icc_profile") or None
         image.seek(0)  # animated GIF/WebP/AVIF: the first frame
-        small = _shrunk(image, box)
+        coarse = dc_scans_only(data) if _draft(image, box) == _DC_ONLY_SCALE else None
+        if coarse is None:
+            small = _shrunk(image, box)
+        else:
+            with opened_image(coarse, max_pixels=max_pixels) as reduced:
+                _draft(reduced, box)
+                small = _shrunk(reduced, box)
         shown = _oriented(_display_colours(small, icc_profile), orientation)
     return Thumbnail(
         webp=_encode_webp(shown), width=width, height=height, mime=mime, placeholder=make_placeholder(shown)

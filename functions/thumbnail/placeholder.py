@@ -9,6 +9,7 @@ of the thumbnail and separates the cosine sums by axis, so it costs a few millis
 from __future__ import annotations
 
 import math
+import operator
 
 from PIL import Image
 
@@ -47,15 +48,15 @@ def blurhash(image: Image.Image, *, x_components: int, y_components: int) -> str
     # Per row and horizontal component, sum over x first; the vertical sums then run over rows only.
     row_sums: list[list[tuple[float, float, float]]] = []
     for y in range(height):
-        rows = [channel[y * width : (y + 1) * width] for channel in channels]
+        red_row, green_row, blue_row = (channel[y * width : (y + 1) * width] for channel in channels)
         row_sums.append(
             [
                 (
-                    sum(w * v for w, v in zip(cos_x[i], rows[0], strict=True)),
-                    sum(w * v for w, v in zip(cos_x[i], rows[1], strict=True)),
-                    sum(w * v for w, v in zip(cos_x[i], rows[2], strict=True)),
+                    sum(map(operator.mul, weights, red_row)),
+                    sum(map(operator.mul, weights, green_row)),
+                    sum(map(operator.mul, weights, blue_row)),
                 )
-                for i in range(x_components)
+                for weights in cos_x
             ]
         )
     factors: list[tuple[float, float, float]] = []

@@ -1,4 +1,4 @@
-"""Lost S3 events: the pending sweep and `POST /assets/{id}/reprocess` re-trigger the same pipeline through S3."""
+"""Lost S3 events: the sweep of unfinished assets and `POST /assets/{id}/reprocess` re-trigger the pipeline."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from functions.common.storage import ObjectStore
 from functions.gallery.logic import Gallery, reprocess_asset
 from functions.system import ROUTES
 from functions.thumbnail.logic import Thumbnailer, process_event
-from functions.thumbnail.sweep import sweep_pending
+from functions.thumbnail.sweep import sweep_unfinished
 from tests.conftest import BUCKET
 from tests.thumbnail_support import image_bytes, new_asset, quadrants
 
@@ -97,7 +97,7 @@ def test_sweep_retriggers_old_pending_assets_whose_original_exists(
     notifications()
 
     # When the sweep runs for assets pending longer than 5 minutes
-    count = sweep_pending(now=now, repository=repository, store=store, older_than=timedelta(minutes=5))
+    count = sweep_unfinished(now=now, repository=repository, store=store, older_than=timedelta(minutes=5))
 
     # Then only the lost one is announced again, same bytes and content type
     assert count == 1
@@ -139,6 +139,40 @@ def test_reprocess_puts_a_failed_asset_back_to_processing_and_retriggers(
     # And the pipeline finishes it from that new event
     outcomes = process_event(S3Event(events[0]), thumbnailer=_thumbnailer(repository, store, now))
     assert outcomes == {"originals/bob/F1": "ready"}
+
+
+def test_a_reprocess_whose_event_was_lost_is_finished_by_the_sweep(
+    s3_client: Any, repository: AssetRepository, store: ObjectStore, notifications: Any, now: datetime
+) -> None:
+    # Given a failed asset, reprocessed an hour ago, whose S3 event never reached the pipeline
+    hour_ago = now - timedelta(hours=1)
+    asset = repository.create(new_asset(OWNER, "R1", now=hour_ago - timedelta(days=1))).asset
+    s3_client.put_object(Bucket=BUCKET, Key=asset.original_key, Body=image_bytes(quadrants(), "PNG"))
+    stored = repository.get(OWNER, "R1")
+    repository.replace(
+        stored,
+        stored.asset.model_copy(
+            update={"status": AssetStatus.FAILED, "error": AssetError(code="timeout", message="t")}
+        ),
+    )
+    reprocess_asset(owner=OWNER, asset_id="R1", gallery=_gallery(repository, store, hour_ago))
+    notifications()  # lost
+    # and one reprocessed a minute ago, whose event may still come
+    recent = repository.create(new_asset(OWNER, "R2", now=hour_ago, status=AssetStatus.FAILED)).asset
+    s3_client.put_object(Bucket=BUCKET, Key=recent.original_key, Body=image_bytes(quadrants(), "PNG"))
+    reprocess_asset(owner=OWNER, asset_id="R2", gallery=_gallery(repository, store, now - timedelta(minutes=1)))
+    notifications()
+
+    # When the sweep runs for assets unfinished longer than 5 minutes
+    count = sweep_unfinished(now=now, repository=repository, store=store, older_than=timedelta(minutes=5))
+
+    # Then only the stuck one is announced again, and the pipeline finishes it
+    events = notifications()
+    assert count == 1
+    assert [unquote_plus(event["Records"][0]["s3"]["object"]["key"]) for event in events] == ["originals/bob/R1"]
+    outcomes = process_event(S3Event(events[0]), thumbnailer=_thumbnailer(repository, store, now))
+    assert outcomes == {"originals/bob/R1": "ready"}
+    assert repository.get(OWNER, "R2").asset.status == AssetStatus.PROCESSING
 
 
 @pytest.mark.parametrize("status", [AssetStatus.READY, AssetStatus.PENDING, AssetStatus.PROCESSING])
