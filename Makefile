@@ -12,7 +12,13 @@ $(VENV)/.installed: layers/dependencies/requirements.txt requirements/dev.txt
 	$(VENV)/bin/pip install --quiet --no-compile --disable-pip-version-check -r requirements/dev.txt
 	touch $@
 
-install: $(VENV)/.installed
+# CPython 3.12 in WebAssembly (Pyodide, pinned in the lockfile) to byte-compile the Lambda assets for python3.12.
+PYCOMPILE := infra/pycompile
+$(PYCOMPILE)/node_modules/.installed: $(PYCOMPILE)/package.json $(PYCOMPILE)/package-lock.json
+	npm ci --prefix $(PYCOMPILE) --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.installed $(PYCOMPILE)/node_modules/.installed
 
 # Debian's Chromium and its driver for the browser tests; installed when missing and we are root.
 browser:

@@ -47,3 +47,13 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 @pytest.fixture(scope="session")
 def template(synthesized: Synthesized) -> dict[str, Any]:
     return synthesized.template
+
+
+@pytest.fixture(scope="session")
+def code_asset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The code asset's files as its bundler copies them (tests skip bundling; test_bytecode.py compiles them)."""
+    from infra.bundling import copy_function_sources
+
+    asset = tmp_path_factory.mktemp("code-asset")
+    copy_function_sources(asset)
+    return asset

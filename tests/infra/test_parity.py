@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 from devserver.config import function_environment
@@ -96,11 +97,10 @@ def test_invoked_functions_reach_their_callers_by_name(template: dict[str, Any])
                 assert environment_of(template, ids[caller])[function_name_variable(target)] == {"Ref": ids[target]}
 
 
-def test_every_handler_imports_from_the_code_asset(synthesized: Synthesized) -> None:
-    # Given the staged code asset, as Lambda unpacks it into /var/task
+def test_every_handler_imports_from_the_code_asset(synthesized: Synthesized, code_asset: Path) -> None:
+    # Given the code asset's files, as Lambda unpacks them into /var/task
     template = synthesized.template
-    code = template["Resources"][function_ids(template)["gallery"]]["Properties"]["Code"]
-    asset = synthesized.outdir / f"asset.{code['S3Key'].removesuffix('.zip')}"
+    asset = code_asset
     handlers = {
         name: template["Resources"][function_id]["Properties"]["Handler"]
         for name, function_id in function_ids(template).items()

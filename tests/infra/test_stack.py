@@ -379,11 +379,10 @@ def test_outputs_name_what_a_client_needs(template: dict[str, Any]) -> None:
     assert {"ApiUrl", "UserPoolId", "UserPoolClientId", "MediaBucketName", "AssetTableName"} <= set(template["Outputs"])
 
 
-def test_code_asset_holds_only_the_functions_package(synthesized: Synthesized) -> None:
-    # Given the staged code asset of the functions
-    code = synthesized.template["Resources"][function_ids(synthesized.template)["gallery"]]["Properties"]["Code"]
-    asset = synthesized.outdir / f"asset.{code['S3Key'].removesuffix('.zip')}"
-    top_level = {path.name for path in asset.iterdir()}
-    # Then only the functions package is in it: no tests, infra, local server or virtualenv
+def test_code_asset_holds_only_the_functions_package(code_asset: Path) -> None:
+    # Given the code asset's files as its bundler copies them (before compiling)
+    top_level = {path.name for path in code_asset.iterdir()}
+    # Then only the functions package is in it: no tests, infra, local server or virtualenv, and no host bytecode
     assert top_level == {"functions"}
-    assert not list(Path(asset).rglob("__pycache__"))
+    assert not list(code_asset.rglob("__pycache__"))
+    assert not list(code_asset.rglob("*.pyc"))
