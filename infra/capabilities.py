@@ -53,13 +53,21 @@ class FunctionProfile:
     reserved_concurrency: int | None = None
     # Functions this one invokes asynchronously; each name reaches it as `<NAME>_FUNCTION_NAME`.
     invokes: tuple[str, ...] = ()
-    # Whether it fetches arbitrary URLs. Documentation for reviewers and tests; Lambda outside a VPC can always
-    # reach the internet, so the guard is that no other function carries the HTTP client or the ingest settings.
+    # Whether it fetches arbitrary URLs (only the ingest worker does).
     internet: bool = False
     # Asynchronous invocations only: how often Lambda retries and how long an event may wait.
     retry_attempts: int = 2
     max_event_age_seconds: int = 3600
     extra_environment: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def isolated(self) -> bool:
+        """Runs in subnets with no route out, reaching only S3 and DynamoDB through gateway endpoints.
+
+        Not for a function that fetches URLs, nor one that invokes another: the Lambda API has no gateway endpoint,
+        and an interface endpoint would cost money every idle hour.
+        """
+        return not self.internet and not self.invokes
 
 
 def function_name_variable(function: str) -> str:

@@ -13,6 +13,7 @@ from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -37,6 +38,7 @@ THROTTLE_BURST = 100
 # Presigned POSTs and downloads from the SPA; image tags need no CORS.
 MEDIA_CORS_METHODS = (s3.HttpMethods.GET, s3.HttpMethods.HEAD, s3.HttpMethods.POST)
 IDEMPOTENCY_KEY_ATTRIBUTE = "id"
+VPC_ACCESS_POLICY = "service-role/AWSLambdaVPCAccessExecutionRole"
 IDEMPOTENCY_EXPIRY_ATTRIBUTE = "expiration"
 
 
@@ -98,6 +100,12 @@ def environment_names(model: type[Any]) -> dict[str, bool]:
     return {(info.alias or name): info.is_required() for name, info in model.model_fields.items()}
 
 
+@dataclass(frozen=True)
+class IsolatedNetwork:
+    vpc: ec2.Vpc
+    security_group: ec2.SecurityGroup
+
+
 class GalleryStack(cdk.Stack):
     """Storage, the functions with their roles, events, the HTTP API and alarms."""
 
@@ -126,6 +134,7 @@ class GalleryStack(cdk.Stack):
             description="Runtime dependencies (layers/dependencies/requirements.txt) for arm64 python3.12",
         )
         self.code = function_code()
+        self.network = self._isolated_network()
         self.functions: dict[str, lambda_.Function] = {}
         self.failure_queues: dict[str, sqs.Queue] = {}
         self.routes: dict[str, apigw.HttpRoute] = {}
@@ -219,6 +228,35 @@ class GalleryStack(cdk.Stack):
             removal_policy=cdk.RemovalPolicy.DESTROY,
         )
 
+    # Network
+
+    def _isolated_network(self) -> IsolatedNetwork:
+        """Subnets with no route out, for the functions that need only S3 and DynamoDB (free gateway endpoints)."""
+        vpc = ec2.Vpc(
+            self,
+            "Isolated",
+            max_azs=2,
+            nat_gateways=0,
+            subnet_configuration=[
+                ec2.SubnetConfiguration(name="functions", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24)
+            ],
+            gateway_endpoints={
+                "S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3),
+                "DynamoDB": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.DYNAMODB),
+            },
+            # The default security group is never used; restricting it needs a custom-resource Lambda.
+            restrict_default_security_group=False,
+        )
+        security_group = ec2.SecurityGroup(
+            self,
+            "IsolatedFunctions",
+            vpc=vpc,
+            description="Functions without internet: HTTPS out, which only the S3 and DynamoDB endpoints route",
+            allow_all_outbound=False,
+        )
+        security_group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "AWS APIs via gateway endpoints")
+        return IsolatedNetwork(vpc=vpc, security_group=security_group)
+
     # Functions
 
     @staticmethod
@@ -264,6 +302,9 @@ class GalleryStack(cdk.Stack):
             self, f"{construct_id}Logs", retention=LOG_RETENTION, removal_policy=cdk.RemovalPolicy.DESTROY
         )
         log_group.grant_write(role)
+        if profile.isolated:
+            # What Lambda needs to attach the function to the subnets (CDK adds it only to roles it creates).
+            role.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name(VPC_ACCESS_POLICY))
         asynchronous: dict[str, Any] = {}
         if profile.invocation.asynchronous:
             failures = sqs.Queue(
@@ -299,6 +340,7 @@ class GalleryStack(cdk.Stack):
             log_group=log_group,
             logging_format=lambda_.LoggingFormat.JSON,
             **asynchronous,
+            **self._placement(profile),
         )
         for statement in self._statements(profile):
             role.add_to_policy(statement)
@@ -313,6 +355,15 @@ class GalleryStack(cdk.Stack):
             )
         self._alarm(f"{construct_id}ErrorsAlarm", function.metric_errors(period=cdk.Duration.minutes(5)))
         return function
+
+    def _placement(self, profile: FunctionProfile) -> dict[str, Any]:
+        if not profile.isolated:
+            return {}
+        return {
+            "vpc": self.network.vpc,
+            "vpc_subnets": ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
+            "security_groups": [self.network.security_group],
+        }
 
     def _statements(self, profile: FunctionProfile) -> list[iam.PolicyStatement]:
         """One statement per grant, each naming exactly the actions and resources the grant stands for."""

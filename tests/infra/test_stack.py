@@ -274,6 +274,42 @@ def test_gallery_and_sign_have_nothing_of_the_internet_fetcher(template: dict[st
         assert not {key for key in environment if key.startswith(("INGEST", "ASSET_HOST", "IDEMPOTENCY"))}
 
 
+def test_functions_that_fetch_nothing_run_where_no_route_leads_out(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    ids = function_ids(template)
+    # Given the stack's subnets, route tables and endpoints
+    kinds = {resource["Type"] for resource in resources.values()}
+    route_tables = {
+        logical_id(resource["Properties"]["SubnetId"]): logical_id(resource["Properties"]["RouteTableId"])
+        for resource in resources.values()
+        if resource["Type"] == "AWS::EC2::SubnetRouteTableAssociation"
+    }
+    endpoints = {
+        render(resource["Properties"]["ServiceName"]).rsplit(".", 1)[-1]: {
+            logical_id(table) for table in resource["Properties"]["RouteTableIds"]
+        }
+        for resource in resources.values()
+        if resource["Type"] == "AWS::EC2::VPCEndpoint" and resource["Properties"].get("VpcEndpointType") == "Gateway"
+    }
+
+    # Then nothing can route to the internet: no gateway, no NAT, no route at all but the endpoints'
+    assert not kinds & {"AWS::EC2::InternetGateway", "AWS::EC2::NatGateway", "AWS::EC2::Route", "AWS::EC2::EIP"}
+    # And the gallery (and every function that neither fetches URLs nor invokes another) is in those subnets,
+    # with S3 and DynamoDB reachable through gateway endpoints, and the role Lambda needs to attach it
+    assert PROFILES["gallery"].isolated and not PROFILES["ingest_worker"].isolated
+    for name, profile in PROFILES.items():
+        properties = resources[ids[name]]["Properties"]
+        if not profile.isolated:
+            assert "VpcConfig" not in properties, name
+            continue
+        subnets = {logical_id(subnet) for subnet in properties["VpcConfig"]["SubnetIds"]}
+        assert len(subnets) == 2 and subnets <= set(route_tables), name
+        tables = {route_tables[subnet] for subnet in subnets}
+        assert tables <= endpoints["s3"] and tables <= endpoints["dynamodb"], name
+        role = resources[logical_id(properties["Role"])]["Properties"]
+        assert "AWSLambdaVPCAccessExecutionRole" in render(role["ManagedPolicyArns"]), name
+
+
 def test_only_ingest_invokes_the_worker_and_only_the_worker(template: dict[str, Any]) -> None:
     if "ingest_worker" not in system.FUNCTIONS:
         pytest.skip("no ingest worker in functions.system yet")
