@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,3 +58,21 @@ def code_asset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     asset = tmp_path_factory.mktemp("code-asset")
     copy_function_sources(asset)
     return asset
+
+
+@pytest.fixture(scope="session")
+def built_layer() -> Path:
+    """The dependency layer's `python/` folder, built for real by its bundler (pip for arm64, then 3.12 bytecode).
+
+    Cached under layers/build/ by the layer's hash, so it is built once per requirements change (about a minute).
+    """
+    from infra.bundling import ROOT, LocalPipLayer, layer_asset_hash
+
+    folder = ROOT / "layers" / "build" / layer_asset_hash()
+    done = folder / ".complete"
+    if not done.is_file():
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        LocalPipLayer().try_bundle(str(folder), image=None)  # type: ignore[arg-type]
+        done.touch()
+    return folder / "python"
