@@ -58,6 +58,12 @@ def acknowledge_findings(stack: GalleryStack) -> None:
         "The subnets have no route out: their only traffic is the functions' S3 and DynamoDB calls through gateway "
         "endpoints, which CloudTrail and S3/DynamoDB metrics already cover; flow logs would add cost, not sight.",
     )
+    acknowledge(
+        stack.alarm_topic,
+        "SNS2",
+        "Alarm notifications carry no user data; CloudWatch can only publish to an encrypted topic through a "
+        "customer-managed KMS key, which would bill every idle month.",
+    )
     for queue in stack.failure_queues.values():
         acknowledge(
             queue,

@@ -11,6 +11,7 @@ from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
@@ -23,6 +24,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -52,6 +55,7 @@ class StackOptions:
     deletion_protection: bool = True
     reserved_concurrency: bool = True
     limits: tuple[tuple[str, str], ...] = ()
+    alarm_email: str | None = None
 
     @classmethod
     def from_context(cls, scope: Construct) -> StackOptions:
@@ -84,6 +88,7 @@ class StackOptions:
             deletion_protection=flag("deletionProtection", True),
             reserved_concurrency=flag("reservedConcurrency", True),
             limits=tuple((str(key), str(value)) for key, value in limits.items()),
+            alarm_email=scope.node.try_get_context("alarmEmail") or None,
         )
 
 
@@ -134,6 +139,7 @@ class GalleryStack(cdk.Stack):
             description="Runtime dependencies (layers/dependencies/requirements.txt) for arm64 python3.12",
         )
         self.code = function_code()
+        self.alarm_topic = self._alarm_topic()
         self.network = self._isolated_network()
         self.functions: dict[str, lambda_.Function] = {}
         self.failure_queues: dict[str, sqs.Queue] = {}
@@ -422,8 +428,15 @@ class GalleryStack(cdk.Stack):
                     targets=[targets.LambdaFunction(function, retry_attempts=PROFILES[name].retry_attempts)],
                 )
 
+    def _alarm_topic(self) -> sns.Topic:
+        """Where every alarm goes; `-c alarmEmail=...` subscribes an address (confirmed by a link AWS mails)."""
+        topic = sns.Topic(self, "Alarms", display_name="Gallery alarms", enforce_ssl=True)
+        if self.options.alarm_email:
+            topic.add_subscription(subscriptions.EmailSubscription(self.options.alarm_email))
+        return topic
+
     def _alarm(self, construct_id: str, metric: cloudwatch.Metric) -> cloudwatch.Alarm:
-        return cloudwatch.Alarm(
+        alarm = cloudwatch.Alarm(
             self,
             construct_id,
             metric=metric,
@@ -432,6 +445,8 @@ class GalleryStack(cdk.Stack):
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
+        alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.alarm_topic))
+        return alarm
 
     # API
 
@@ -534,6 +549,7 @@ class GalleryStack(cdk.Stack):
         cdk.CfnOutput(self, "MediaBucketName", value=self.bucket.bucket_name)
         cdk.CfnOutput(self, "AssetTableName", value=self.table.table_name)
         cdk.CfnOutput(self, "IdempotencyTableName", value=self.idempotency_table.table_name)
+        cdk.CfnOutput(self, "AlarmTopicArn", value=self.alarm_topic.topic_arn, description="Subscribe to get alarms")
         if self.user_pool is not None and self.user_pool_client is not None:
             cdk.CfnOutput(self, "UserPoolId", value=self.user_pool.user_pool_id)
             cdk.CfnOutput(self, "UserPoolClientId", value=self.user_pool_client.user_pool_client_id)

@@ -10,7 +10,7 @@ import pytest
 from functions import system
 from infra.capabilities import PROFILES, Invocation
 from infra.stack import settings_model
-from tests.infra.conftest import EXTERNAL_ISSUER_CONTEXT, Synthesized, synthesize
+from tests.infra.conftest import EXTERNAL_ISSUER_CONTEXT, TEST_CONTEXT, Synthesized, synthesize
 from tests.infra.template_tools import function_ids, logical_id, permissions_of, render, resource_id
 
 ORIGINALS = f"<MEDIA.Arn>/{system.ORIGINALS_PREFIX}*"
@@ -123,6 +123,36 @@ def test_async_functions_have_failure_queues_retries_and_alarms(synthesized: Syn
         assert f"<{queue_id}.QueueName>" in alarmed
     # And every function's errors are alarmed
     assert {f"<{function_id}>" for function_id in ids.values()} <= alarmed
+
+
+def test_every_alarm_notifies_the_alarm_topic(synthesized: Synthesized) -> None:
+    # Given the stack's one SNS topic
+    (topic_id,) = synthesized.resources("AWS::SNS::Topic")
+    alarms = synthesized.resources("AWS::CloudWatch::Alarm")
+    # Then every alarm sends its ALARM state there, and the topic refuses publishing without TLS
+    assert alarms
+    for alarm in alarms.values():
+        assert [logical_id(action) for action in alarm["Properties"]["AlarmActions"]] == [topic_id]
+    (policy,) = synthesized.resources("AWS::SNS::TopicPolicy").values()
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert any(
+        statement["Effect"] == "Deny" and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        for statement in statements
+    )
+    # And without `alarmEmail` nobody is subscribed; the topic's ARN is an output to subscribe to
+    assert not synthesized.resources("AWS::SNS::Subscription")
+    assert "AlarmTopicArn" in synthesized.template["Outputs"]
+
+
+def test_alarm_email_subscribes_to_the_alarm_topic(tmp_path: Path) -> None:
+    # Given an operator's address in the context
+    synthesized = synthesize({**TEST_CONTEXT, "alarmEmail": "ops@example.com"}, tmp_path)
+    # Then it is an email subscription of the alarm topic
+    (subscription,) = synthesized.resources("AWS::SNS::Subscription").values()
+    assert subscription["Properties"]["Protocol"] == "email"
+    assert subscription["Properties"]["Endpoint"] == "ops@example.com"
+    (topic_id,) = synthesized.resources("AWS::SNS::Topic")
+    assert logical_id(subscription["Properties"]["TopicArn"]) == topic_id
 
 
 def test_reserved_concurrency_caps_purge_at_one_and_bounds_ingest(template: dict[str, Any]) -> None:
