@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: dev test token install browser lint format typecheck unit integration infra e2e bench synth clean
+.PHONY: dev test token install browser lint format typecheck unit integration infra e2e bench synth openapi clean
 
 $(VENV)/.installed: layers/dependencies/requirements.txt requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,10 @@ bench: install
 
 synth: install
 	$(PY) app.py
+
+# The OpenAPI document the docs function serves, written from the API routes (run after changing a route or model).
+openapi: install
+	$(PY) -m functions.docs.spec
 
 clean:
 	rm -rf cdk.out .local-state layers/build test-output

@@ -44,9 +44,12 @@ def _validation_problem(error: RequestValidationError) -> dict[str, Any]:
     return problem(422, "Invalid request", "; ".join(details) or "Invalid request.", "validation_error", errors=fields)
 
 
-def create_app() -> APIGatewayHttpResolver:
-    """A resolver with validation on, whose every error is `application/problem+json` with a stable `code`."""
-    app = APIGatewayHttpResolver(enable_validation=True)
+def create_app(*, validation: bool = True) -> APIGatewayHttpResolver:
+    """A resolver (validating unless told not to) whose every error is `application/problem+json` with a stable `code`.
+
+    Validation loads pydantic and the OpenAPI machinery; only an app whose routes take no input may turn it off.
+    """
+    app = APIGatewayHttpResolver(enable_validation=validation)
 
     @app.exception_handler(RequestValidationError)
     def _on_validation(error: RequestValidationError) -> Response[str]:

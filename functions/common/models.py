@@ -63,6 +63,9 @@ class AssetError(CamelModel):
 class AssetContent(BaseModel):
     """What an asset is, shared by the stored form and the API's view of it."""
 
+    # Never validated itself, only through `Asset` and `AssetOut`: building its own schema would be wasted work.
+    model_config = ConfigDict(defer_build=True)
+
     id: str
     status: AssetStatus
     source: AssetSource
@@ -90,7 +93,7 @@ class AssetContent(BaseModel):
 class Asset(AssetContent):
     """An asset as the repository stores it; `owner` is the verified `sub` and never leaves the server."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=False)
 
     owner: str
     # Set by the claim that starts a deletion forever; a restore never brings such an asset back.
@@ -116,7 +119,7 @@ class Asset(AssetContent):
 class AssetOut(CamelModel, AssetContent):
     """The asset as the API shows it (DESIGN.md, "The asset")."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, defer_build=False)
 
     created_at: UtcDatetime
     updated_at: UtcDatetime

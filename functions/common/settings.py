@@ -16,7 +16,8 @@ SettingsT = TypeVar("SettingsT", bound=BaseModel)
 class BaseSettings(BaseModel):
     """What every function needs: where the data lives."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+    # Built on first use: a function validates only its own model, so it never pays for the other functions'.
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True, defer_build=True)
 
     asset_table_name: str = Field(alias="ASSET_TABLE_NAME", min_length=1)
     media_bucket_name: str = Field(alias="MEDIA_BUCKET_NAME", min_length=1)
@@ -86,6 +87,8 @@ class IngestWorkerSettings(BaseSettings):
 
 class DocsSettings(BaseModel):
     """The docs function needs no configuration."""
+
+    model_config = ConfigDict(defer_build=True)
 
 
 def _with_defaults(environ: dict[str, str]) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""The media bucket: presigning (always SigV4) and object operations. The only module that knows boto3's S3."""
+"""The media bucket: presigning (always SigV4) and object operations. The only module that knows the S3 API."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from functions.common.clients import aws_client
 from functions.common.errors import TransientError
 
 _MAX_DELETE_BATCH = 1000
@@ -45,7 +45,7 @@ class ObjectStore:
 
     def __init__(self, bucket: str, client: Any | None = None) -> None:
         self.bucket = bucket
-        self._s3 = client or boto3.client("s3", config=Config(signature_version="s3v4"))
+        self._s3 = client or aws_client("s3", config=Config(signature_version="s3v4"))
 
     def presign_post(
         self,

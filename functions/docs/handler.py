@@ -2,57 +2,49 @@
 
 from __future__ import annotations
 
-import json
-from functools import lru_cache
-from typing import Any
+from functions.common.coldstart import imports_without_gc
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
-from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with imports_without_gc():
+    from functools import lru_cache
+    from pathlib import Path
+    from typing import Any
 
-from functions.common.api import API_TITLE, API_VERSION, create_app
-from functions.gallery.handler import router as gallery_router
-from functions.ingest.handler import router as ingest_router
-from functions.sign.handler import router as sign_router
-from functions.system import ROUTES
-from functions.upload.handler import router as upload_router
+    import aws_lambda_powertools.event_handler as powertools_event_handler
+    from aws_lambda_powertools.event_handler import Response
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
-API_ROUTERS: tuple[APIGatewayHttpRouter, ...] = (gallery_router, sign_router, upload_router, ingest_router)
+    from functions.common.api import create_app
+    from functions.docs.spec import DOCUMENT_PATH
 
-app = create_app()
-for api_router in API_ROUTERS:
-    app.include_router(api_router)
-# Every route needs the bearer JWT unless it says otherwise (health and these docs say `security=[]`).
-app.configure_openapi(
-    title=API_TITLE,
-    version=API_VERSION,
-    security_schemes={"bearerJwt": HTTPBearer(bearerFormat="JWT")},
-    security=[{"bearerJwt": []}],
-)
-app.enable_swagger(
-    path="/docs",
-    title=API_TITLE,
-    version=API_VERSION,
-    security_schemes={"bearerJwt": HTTPBearer(bearerFormat="JWT")},
-    security=[{"bearerJwt": []}],
-)
+# Written from the API routers by `python -m functions.docs.spec` (tests/unit/test_docs_spec.py pins it to them), so
+# this function never loads the API handlers, their models and the OpenAPI machinery. Every request serves it.
+OPENAPI_JSON = DOCUMENT_PATH.read_text(encoding="utf-8")
+SWAGGER_ASSETS = Path(powertools_event_handler.__file__).resolve().parent / "openapi" / "swagger_ui"
+
+# No route takes input: validation (pydantic) would only add to the cold start.
+app = create_app(validation=False)
 
 
 @lru_cache(maxsize=1)
-def openapi_json() -> str:
-    """The document, with the routes the shared table marks public (health, docs) exempt from the bearer JWT."""
-    spec = json.loads(app.get_openapi_json_schema())
-    for route in ROUTES:
-        if not route.auth:
-            for operation in spec["paths"].get(route.path, {}).values():
-                operation["security"] = []
-    return json.dumps(spec)
+def swagger_page() -> str:
+    """Swagger UI with the document inlined, offline (its JS and CSS inlined too)."""
+    # Deferred to the first `/docs` request: `/openapi.json` never needs the UI's 1.7 MB of JS and CSS.
+    from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html
+
+    script = (SWAGGER_ASSETS / "swagger-ui-bundle.min.js").read_text(encoding="utf-8")
+    style = (SWAGGER_ASSETS / "swagger-ui.min.css").read_text(encoding="utf-8")
+    # `</` escaped so the inlined document can never close the page's <script> element.
+    return generate_swagger_html(OPENAPI_JSON.replace("</", "<\\/"), script, style, "", None)
 
 
-@app.get("/openapi.json", include_in_schema=False)
+@app.get("/openapi.json")
 def openapi_document() -> Response[str]:
-    return Response(status_code=200, content_type="application/json", body=openapi_json())
+    return Response(status_code=200, content_type="application/json", body=OPENAPI_JSON)
+
+
+@app.get("/docs")
+def swagger_ui() -> Response[str]:
+    return Response(status_code=200, content_type="text/html", body=swagger_page())
 
 
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

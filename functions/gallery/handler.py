@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Annotated, Any
+from functions.common.coldstart import imports_without_gc
 
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with imports_without_gc():
+    from functools import lru_cache
+    from typing import Annotated, Any
 
-from functions.common.api import caller, create_app
-from functions.common.models import AssetOut, AssetType, View
-from functions.common.wiring import gallery_service
-from functions.gallery import logic
-from functions.system import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+    from aws_lambda_powertools import Logger
+    from aws_lambda_powertools.event_handler import Response
+    from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+    from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from functions.common.api import caller, create_app
+    from functions.common.models import AssetOut, AssetType, View
+    from functions.common.wiring import gallery_service
+    from functions.gallery import logic
+    from functions.system import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 logger = Logger(service="gallery")
 router = APIGatewayHttpRouter()

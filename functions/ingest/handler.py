@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import lru_cache
-from typing import Annotated, Any
+from functions.common.coldstart import imports_without_gc
 
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Header, Query
-from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with imports_without_gc():
+    from collections.abc import Callable
+    from functools import lru_cache
+    from typing import Annotated, Any
 
-from functions.common.api import caller, create_app
-from functions.common.models import AssetOut
-from functions.common.wiring import ingest_service
-from functions.ingest import logic
-from functions.system import MAX_INGEST_WAIT_SECONDS
+    from aws_lambda_powertools import Logger
+    from aws_lambda_powertools.event_handler import Response
+    from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+    from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from functions.common.api import caller, create_app
+    from functions.common.models import AssetOut
+    from functions.common.wiring import ingest_service
+    from functions.ingest import logic
+    from functions.system import MAX_INGEST_WAIT_SECONDS
 
 logger = Logger(service="ingest")
 

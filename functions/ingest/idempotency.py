@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
-
-from aws_lambda_powertools.utilities.idempotency import (
-    BasePersistenceLayer,
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyPersistenceLayerError,
-    IdempotencyValidationError,
-)
+from typing import TYPE_CHECKING, Any, Protocol
 
 from functions.common.errors import DomainError, TransientError
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer, IdempotencyConfig
 
 # A finished key is remembered this long; the same key after that starts a new ingest.
 KEY_TTL_SECONDS = 24 * 3600
@@ -46,33 +37,61 @@ class Idempotency(Protocol):
 
 
 class PowertoolsIdempotency:
-    """Powertools' idempotent_function: the key is `key`, the body is validated (a different body is a 409)."""
+    """Powertools' idempotent_function: the key is `key`, the body is validated (a different body is a 409).
 
-    def __init__(self, persistence: BasePersistenceLayer) -> None:
-        config = IdempotencyConfig(
-            event_key_jmespath="key",
-            payload_validation_jmespath="body",
-            raise_on_no_idempotency_key=True,
-            expires_after_seconds=KEY_TTL_SECONDS,
-        )
+    Built on the first request that sends an `Idempotency-Key`: requests without one never need Powertools'
+    idempotency package, which loads boto3 and its DynamoDB layer (~100 ms of a cold start).
+    """
 
-        @idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=config)
-        def _run(request: dict[str, Any], action: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-            return action()
-
-        self._run = _run
-        self._config = config
+    def __init__(self, persistence: Callable[[], BasePersistenceLayer]) -> None:
+        self._persistence = persistence
+        self._context: Any = None
+        self._config: IdempotencyConfig | None = None
+        self._run: Callable[..., dict[str, Any]] | None = None
 
     def register_lambda_context(self, context: Any) -> None:
-        self._config.register_lambda_context(context)
+        self._context = context
+        if self._config is not None:
+            self._config.register_lambda_context(context)
 
     @classmethod
     def on_table(cls, table_name: str) -> PowertoolsIdempotency:
-        return cls(DynamoDBPersistenceLayer(table_name=table_name, key_attr="id"))
+        def persistence() -> BasePersistenceLayer:
+            from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+            return DynamoDBPersistenceLayer(table_name=table_name, key_attr="id")
+
+        return cls(persistence)
+
+    def _idempotent_run(self) -> Callable[..., dict[str, Any]]:
+        if self._run is None:
+            from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+
+            config = IdempotencyConfig(
+                event_key_jmespath="key",
+                payload_validation_jmespath="body",
+                raise_on_no_idempotency_key=True,
+                expires_after_seconds=KEY_TTL_SECONDS,
+            )
+            if self._context is not None:
+                config.register_lambda_context(self._context)
+
+            @idempotent_function(data_keyword_argument="request", persistence_store=self._persistence(), config=config)
+            def run(request: dict[str, Any], action: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+                return action()
+
+            self._config, self._run = config, run
+        return self._run
 
     def once(self, *, key: str, body: dict[str, Any], action: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        from aws_lambda_powertools.utilities.idempotency.exceptions import (
+            IdempotencyAlreadyInProgressError,
+            IdempotencyPersistenceLayerError,
+            IdempotencyValidationError,
+        )
+
         try:
-            result: dict[str, Any] = self._run(request={"key": key, "body": body}, action=action)
+            result: dict[str, Any] = self._idempotent_run()(request={"key": key, "body": body}, action=action)
         except IdempotencyValidationError as error:
             raise IdempotencyKeyReused("This Idempotency-Key was used with a different request body.") from error
         except IdempotencyAlreadyInProgressError as error:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any, Protocol
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from functions.common.clients import aws_client
 from functions.common.errors import TransientError
 
 
@@ -20,7 +20,7 @@ class LambdaInvoker:
 
     def __init__(self, function_name: str, client: Any | None = None) -> None:
         self.function_name = function_name
-        self._lambda = client or boto3.client("lambda")
+        self._lambda = client or aws_client("lambda")
 
     def invoke(self, payload: dict[str, Any]) -> None:
         try:

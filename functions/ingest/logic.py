@@ -12,6 +12,7 @@ from pydantic import Field
 
 from functions.common.clock import Clock
 from functions.common.errors import DomainError, InvalidRequest
+from functions.common.metadata import AssetMetadata
 from functions.common.models import Asset, AssetOut, AssetSource, AssetStatus, AssetType, new_asset
 from functions.common.presenter import present
 from functions.common.repository import AssetRepository
@@ -19,7 +20,6 @@ from functions.common.storage import ObjectStore
 from functions.ingest.idempotency import Idempotency, IdempotencyInProgress, KeyAlreadyInProgress
 from functions.ingest.invoker import WorkerInvoker
 from functions.ingest.urls import MAX_URL_LENGTH, HostAllowlist, NetworkPolicy, UrlRefused, check_url
-from functions.sign.logic import AssetMetadata
 from functions.upload.duplicates import find_duplicate
 
 WAIT_POLL_SECONDS = 0.5

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import lru_cache
-from typing import Any
+from functions.common.coldstart import imports_without_gc
 
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with imports_without_gc():
+    from collections.abc import Callable
+    from functools import lru_cache
+    from typing import Any
 
-from functions.common.wiring import ingest_worker_service
-from functions.ingest.worker_logic import IngestJob, IngestWorker, run_ingest
+    from aws_lambda_powertools import Logger
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from functions.common.wiring import ingest_worker_service
+    from functions.ingest.worker_logic import IngestJob, IngestWorker, run_ingest
 
 logger = Logger(service="ingest-worker")
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Any
+from functions.common.coldstart import imports_without_gc
 
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with imports_without_gc():
+    from functools import lru_cache
+    from typing import Any
 
-from functions.common.api import caller, create_app
-from functions.common.wiring import sign_service
-from functions.sign import logic
+    from aws_lambda_powertools import Logger
+    from aws_lambda_powertools.event_handler import Response
+    from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from functions.common.api import caller, create_app
+    from functions.common.wiring import sign_service
+    from functions.sign import logic
 
 logger = Logger(service="sign")
 router = APIGatewayHttpRouter()

@@ -5,18 +5,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 from pydantic import Field, field_validator
 
 from functions.common.clock import Clock
 from functions.common.errors import InvalidRequest
 from functions.common.formats import ACCEPTED_MIME_TYPES
+from functions.common.metadata import AssetMetadata
 from functions.common.models import (
     AssetOut,
     AssetSource,
     AssetStatus,
-    AssetType,
     CamelModel,
     UtcDatetime,
     new_asset,
@@ -28,17 +27,6 @@ from functions.system import MAX_BULK_IDS
 from functions.upload.duplicates import find_duplicate
 
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
-
-
-class AssetMetadata(CamelModel):
-    """The optional metadata a client may attach to a new asset."""
-
-    filename: str | None = Field(default=None, max_length=255)
-    prompt: str | None = Field(default=None, max_length=10_000)
-    model: str | None = Field(default=None, max_length=200)
-    params: dict[str, Any] = Field(default_factory=dict)
-    asset_type: AssetType = AssetType.UPLOADED
-    source_asset_ids: list[str] = Field(default_factory=list, max_length=MAX_BULK_IDS)
 
 
 class SignUploadRequest(AssetMetadata):

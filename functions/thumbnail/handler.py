@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Any
+from functions.common.coldstart import imports_without_gc
 
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with imports_without_gc():
+    from functools import lru_cache
+    from typing import Any
 
-from functions.thumbnail.logic import Thumbnailer, process_event
-from functions.thumbnail.wiring import thumbnailer_from_settings
+    from aws_lambda_powertools import Logger
+    from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from functions.thumbnail.logic import Thumbnailer, process_event
+    from functions.thumbnail.wiring import thumbnailer_from_settings
 
 logger = Logger(service="thumbnail")
 

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Annotated, Any
+from functions.common.coldstart import imports_without_gc
 
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType
-from aws_lambda_powertools.event_handler.openapi.params import File, Form, UploadFile
-from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with imports_without_gc():
+    from functools import lru_cache
+    from typing import Annotated, Any
 
-from functions.common.api import caller, create_app, problem_response
-from functions.common.errors import problem_for
-from functions.common.models import AssetOut, AssetType
-from functions.common.wiring import upload_service
-from functions.upload import logic
-from functions.upload.errors import ExpectedMultipart, MalformedMultipart
+    from aws_lambda_powertools import Logger
+    from aws_lambda_powertools.event_handler import Response
+    from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType
+    from aws_lambda_powertools.event_handler.openapi.params import File, Form, UploadFile
+    from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from functions.common.api import caller, create_app, problem_response
+    from functions.common.errors import problem_for
+    from functions.common.models import AssetOut, AssetType
+    from functions.common.wiring import upload_service
+    from functions.upload import logic
+    from functions.upload.errors import ExpectedMultipart, MalformedMultipart
 
 logger = Logger(service="upload")
 router = APIGatewayHttpRouter()

@@ -12,11 +12,11 @@ from pydantic import ValidationError
 from functions.common.clock import Clock
 from functions.common.errors import InvalidRequest, TransientError
 from functions.common.images import ImageFacts, ImageRejected, probe
+from functions.common.metadata import AssetMetadata
 from functions.common.models import AssetOut, AssetSource, AssetStatus, new_asset
 from functions.common.presenter import present
 from functions.common.repository import AssetRepository
 from functions.common.storage import ObjectStore
-from functions.sign.logic import AssetMetadata
 from functions.system import DIRECT_UPLOAD_MAX_BYTES
 from functions.upload.duplicates import find_duplicate
 from functions.upload.errors import InvalidImage, UseSignedUpload, rejection_error

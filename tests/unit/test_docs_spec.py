@@ -1,0 +1,44 @@
+"""The docs function serves a written OpenAPI document: it must always be what the API routes declare."""
+
+from __future__ import annotations
+
+import json
+
+from functions.docs import handler as docs
+from functions.docs.spec import REGENERATE_COMMAND, build_openapi_document
+from functions.system import ROUTES
+from tests.api_events import FakeContext, http_event
+
+
+def test_the_served_document_is_what_the_routes_declare() -> None:
+    # Given the document the API routers produce now
+    built = build_openapi_document()
+
+    # Then the file the docs function serves is exactly that document
+    assert json.loads(docs.OPENAPI_JSON) == json.loads(built), (
+        f"stale functions/docs/openapi.json: {REGENERATE_COMMAND}"
+    )
+
+
+def test_the_document_covers_every_api_route_of_the_shared_table() -> None:
+    # Given the written document
+    spec = json.loads(docs.OPENAPI_JSON)
+
+    # Then every route of the shared table outside the docs function is in it, public ones without the bearer JWT
+    for route in ROUTES:
+        if route.function == "docs" or route.path == "$default":
+            continue
+        operation = spec["paths"][route.path][route.method.lower()]
+        assert (operation.get("security") == []) == (not route.auth), route
+
+
+def test_openapi_json_and_swagger_ui_serve_the_document() -> None:
+    # When both docs routes are called without a token
+    spec = docs.handler(http_event("GET", "/openapi.json", sub=""), FakeContext())
+    page = docs.handler(http_event("GET", "/docs", sub=""), FakeContext())
+
+    # Then the JSON is the document and the page inlines it (with `</` escaped) in Swagger UI
+    assert spec["statusCode"] == 200 and json.loads(spec["body"]) == json.loads(docs.OPENAPI_JSON)
+    assert page["statusCode"] == 200 and page["headers"]["Content-Type"] == "text/html"
+    assert "SwaggerUIBundle" in page["body"]
+    assert json.dumps(json.loads(docs.OPENAPI_JSON)["info"]["title"]) in page["body"]
