@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import ast
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-from bench.coldstart import FAKE_ENVIRONMENT
 from functions import system
+from tests.fresh_interpreter import output_of
 
 ROOT = Path(__file__).resolve().parents[2]
 INFRA_ONLY = ("aws_cdk", "constructs", "jsii", "cdk_nag", "infra")
@@ -25,17 +22,7 @@ def loaded_after_import(*modules: str) -> set[str]:
         "    importlib.import_module(name)\n"
         "print(json.dumps(sorted({name.split('.')[0] for name in sys.modules})))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env={**os.environ, **FAKE_ENVIRONMENT},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    return set(json.loads(result.stdout))
+    return set(json.loads(output_of(script)))
 
 
 def handler_module(function: str) -> str:

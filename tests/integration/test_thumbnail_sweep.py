@@ -112,19 +112,22 @@ def test_sweep_retriggers_old_pending_assets_whose_original_exists(
     assert repository.get(OWNER, "LOST").asset.status == AssetStatus.READY
 
 
+def _failed_with_original(
+    s3_client: Any, repository: AssetRepository, asset_id: str, *, now: datetime, code: str
+) -> None:
+    """An asset whose thumbnail failed with `code`, its original (a real image) stored."""
+    asset = repository.create(new_asset(OWNER, asset_id, now=now)).asset
+    s3_client.put_object(Bucket=BUCKET, Key=asset.original_key, Body=image_bytes(quadrants(), "JPEG"))
+    stored = repository.get(OWNER, asset_id)
+    failure = {"status": AssetStatus.FAILED, "error": AssetError(code=code, message="it failed")}
+    repository.replace(stored, stored.asset.model_copy(update=failure))
+
+
 def test_reprocess_puts_a_failed_asset_back_to_processing_and_retriggers(
     s3_client: Any, repository: AssetRepository, store: ObjectStore, notifications: Any, now: datetime
 ) -> None:
     # Given an asset that failed (say a limit was too low then) with its original stored
-    asset = repository.create(new_asset(OWNER, "F1", now=now)).asset
-    s3_client.put_object(Bucket=BUCKET, Key=asset.original_key, Body=image_bytes(quadrants(), "JPEG"))
-    stored = repository.get(OWNER, "F1")
-    repository.replace(
-        stored,
-        stored.asset.model_copy(
-            update={"status": AssetStatus.FAILED, "error": AssetError(code="image_too_large", message="big")}
-        ),
-    )
+    _failed_with_original(s3_client, repository, "F1", now=now, code="image_too_large")
     notifications()
 
     # When the owner asks to reprocess it
@@ -146,15 +149,7 @@ def test_a_reprocess_whose_event_was_lost_is_finished_by_the_sweep(
 ) -> None:
     # Given a failed asset, reprocessed an hour ago, whose S3 event never reached the pipeline
     hour_ago = now - timedelta(hours=1)
-    asset = repository.create(new_asset(OWNER, "R1", now=hour_ago - timedelta(days=1))).asset
-    s3_client.put_object(Bucket=BUCKET, Key=asset.original_key, Body=image_bytes(quadrants(), "PNG"))
-    stored = repository.get(OWNER, "R1")
-    repository.replace(
-        stored,
-        stored.asset.model_copy(
-            update={"status": AssetStatus.FAILED, "error": AssetError(code="timeout", message="t")}
-        ),
-    )
+    _failed_with_original(s3_client, repository, "R1", now=hour_ago - timedelta(days=1), code="timeout")
     reprocess_asset(owner=OWNER, asset_id="R1", gallery=_gallery(repository, store, hour_ago))
     notifications()  # lost
     # and one reprocessed a minute ago, whose event may still come

@@ -7,28 +7,15 @@ level of a handler or of a module it imports.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bench.coldstart import FAKE_ENVIRONMENT
 from functions import system
+from functions.common import settings as settings_module
+from tests.fresh_interpreter import output_of
 
-ROOT = Path(__file__).resolve().parents[2]
-SETTINGS_MODELS = (
-    "ApiSettings",
-    "BaseSettings",
-    "DocsSettings",
-    "IngestSettings",
-    "IngestWorkerSettings",
-    "PurgeSettings",
-    "ThumbnailSettings",
-    "UploadSettings",
-)
+SETTINGS_MODELS = tuple(name for name in settings_module.__all__ if name.endswith("Settings"))
 # boto3 brings s3transfer, multiprocessing and concurrent.futures: our clients come from botocore directly.
 BOTO3 = ("boto3", "s3transfer")
 IMAGES = ("PIL", "pillow_heif")
@@ -78,17 +65,7 @@ print(json.dumps({{
     "asset_content_built": bool(models and models.AssetContent.__pydantic_complete__),
 }}))
 """
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env={**os.environ, **FAKE_ENVIRONMENT},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    facts: dict[str, Any] = json.loads(result.stdout)
+    facts: dict[str, Any] = json.loads(output_of(script))
     return facts
 
 
