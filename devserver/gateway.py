@@ -6,6 +6,7 @@ import base64
 import importlib
 import json
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -77,10 +78,31 @@ def load_handler(function: str) -> Callable[[dict[str, Any], Any], Any]:
 LOCAL_HANDLERS: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
 
 
+class ExecutionEnvironments:
+    """One Lambda execution environment per function: each runs one event at a time, different functions at once.
+
+    Handlers rely on it: Powertools' resolver keeps the current request on the module-level app, so two requests
+    running through one handler module at once could read each other's body and caller.
+    """
+
+    def __init__(self) -> None:
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def run(self, function: str, call: Callable[[], Any]) -> Any:
+        with self._guard:
+            lock = self._locks.setdefault(function, threading.Lock())
+        with lock:
+            return call()
+
+
+_ENVIRONMENTS = ExecutionEnvironments()
+
+
 def invoke(function: str, event: dict[str, Any]) -> Any:
-    """Call a function's real handler the way Lambda would."""
+    """Call a function's real handler the way Lambda would: one event at a time per function."""
     handler = LOCAL_HANDLERS.get(function) or load_handler(function)
-    return handler(event, LambdaContext(function))
+    return _ENVIRONMENTS.run(function, lambda: handler(event, LambdaContext(function)))
 
 
 class Gateway:

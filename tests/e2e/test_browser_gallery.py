@@ -44,6 +44,9 @@ if not CHROMIUM.exists():
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
+# A loaded 2-core CI machine runs the server, the thumbnailer and Chromium at once: 5 s is not enough there.
+expect.set_options(timeout=TIMEOUT_MS)
+
 from functions.system import ROUTES  # noqa: E402
 from tests.fetch_servers import LoopbackCa, LoopbackServer, make_ca, send_bytes  # noqa: E402
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -282,3 +283,33 @@ def test_state_survives_a_restart(tmp_path: Any) -> None:
         assert httpx.get(again["thumbUrl"]).status_code == 200
     finally:
         second.stop()
+
+
+def test_concurrent_requests_each_get_their_own_answer(tmp_path: Any) -> None:
+    # Given a freshly started server, whose handlers are imported by the first requests
+    fresh = start_server(tmp_path / "state")
+    try:
+        clients = {name: fresh.client(name) for name in ("ann", "ben", "cat", "dan")}
+
+        def sign(owner: str, index: int) -> tuple[str, str, dict[str, Any]]:
+            filename = f"{owner}-{index}.png"
+            response = clients[owner].post(
+                "/uploads/sign", json={"contentType": "image/png", "size": 100 + index, "filename": filename}
+            )
+            assert response.status_code == 201, response.text
+            return owner, filename, response.json()["asset"]
+
+        # When four users sign uploads at once, several rounds
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            answers = list(pool.map(lambda job: sign(*job), [(o, i) for i in range(12) for o in clients]))
+
+        # Then every answer belongs to the request that asked for it, as on Lambda
+        mixed = [
+            (owner, filename, asset["filename"]) for owner, filename, asset in answers if asset["filename"] != filename
+        ]
+        assert mixed == []
+        for owner, client in clients.items():
+            page = client.get("/gallery", params={"limit": 100}).json()["items"]
+            assert sorted(item["filename"] for item in page) == sorted(f"{owner}-{i}.png" for i in range(12))
+    finally:
+        fresh.stop()
