@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import base64
-import importlib
 import json
+import logging
 import re
-import threading
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,15 +16,17 @@ from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
 from devserver.auth import LocalAuthority
+from devserver.environments import FunctionError, invoke
 from functions.system import (
     CORS_ALLOW_HEADERS,
     CORS_ALLOW_METHODS,
     CORS_EXPOSE_HEADERS,
     CORS_MAX_AGE_SECONDS,
-    FUNCTIONS,
     ROUTES,
     Route,
 )
+
+log = logging.getLogger("devserver")
 
 # Lambda refuses synchronous payloads over 6 MB before the handler runs.
 LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024
@@ -49,60 +49,6 @@ def _compile(route: Route) -> _CompiledRoute:
     names = tuple(re.findall(r"\{(\w+)\+?\}", route.path))
     regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", re.escape(route.path).replace(r"\{", "{").replace(r"\}", "}"))
     return _CompiledRoute(route, re.compile(f"^{regex}$"), names)
-
-
-class LambdaContext:
-    """Just enough of the Lambda context object for Powertools."""
-
-    def __init__(self, function_name: str, timeout_seconds: float = 30.0) -> None:
-        self.function_name = function_name
-        self.function_version = "$LATEST"
-        self.memory_limit_in_mb = 1024
-        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:000000000000:function:{function_name}"
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = "local"
-        self._deadline = time.monotonic() + timeout_seconds
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
-
-
-def load_handler(function: str) -> Callable[[dict[str, Any], Any], Any]:
-    module_name, _, attribute = FUNCTIONS[function].handler.rpartition(".")
-    handler: Callable[[dict[str, Any], Any], Any] = getattr(importlib.import_module(module_name), attribute)
-    return handler
-
-
-# Handlers the local server builds itself with local-only collaborators (see devserver/lambda_api.py).
-LOCAL_HANDLERS: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
-
-
-class ExecutionEnvironments:
-    """One Lambda execution environment per function: each runs one event at a time, different functions at once.
-
-    Handlers rely on it: Powertools' resolver keeps the current request on the module-level app, so two requests
-    running through one handler module at once could read each other's body and caller.
-    """
-
-    def __init__(self) -> None:
-        self._locks: dict[str, threading.Lock] = {}
-        self._guard = threading.Lock()
-
-    def run(self, function: str, call: Callable[[], Any]) -> Any:
-        with self._guard:
-            lock = self._locks.setdefault(function, threading.Lock())
-        with lock:
-            return call()
-
-
-_ENVIRONMENTS = ExecutionEnvironments()
-
-
-def invoke(function: str, event: dict[str, Any]) -> Any:
-    """Call a function's real handler the way Lambda would: one event at a time per function."""
-    handler = LOCAL_HANDLERS.get(function) or load_handler(function)
-    return _ENVIRONMENTS.run(function, lambda: handler(event, LambdaContext(function)))
 
 
 class Gateway:
@@ -156,9 +102,16 @@ class Gateway:
                 413, "Payload too large", "The request body is over the 6 MB Lambda limit.", "use_signed_upload"
             )
         event = self._event(request, route, params, claims, body)
-        result = invoke(route.function, event)
-        if request.method not in ("GET", "HEAD"):
-            self._on_change()
+        try:
+            result = invoke(route.function, event)
+        except FunctionError as error:  # API Gateway's answer when the integration fails
+            log.error("%s", error)
+            return Response(
+                json.dumps({"message": "Internal Server Error"}), status=500, content_type="application/json"
+            )
+        finally:
+            if request.method not in ("GET", "HEAD"):
+                self._on_change()
         return self._to_response(result)
 
     def _match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:

@@ -20,7 +20,7 @@ from typing import Any
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from devserver.gateway import LOCAL_HANDLERS, invoke
+from devserver.environments import Handler, invoke
 from functions.system import FUNCTIONS
 
 log = logging.getLogger("devserver")
@@ -42,8 +42,8 @@ class LoopbackDevNetwork:
         return True
 
 
-def install_loopback_ingest() -> None:
-    """Serve `ingest` and `ingest_worker` with the loopback-allowing policy (and `DEV_INGEST_CA_FILE` trusted)."""
+def loopback_ingest_handler(function: str) -> Handler:
+    """`ingest` or `ingest_worker` with the loopback-allowing policy (and `DEV_INGEST_CA_FILE` trusted)."""
     from functools import lru_cache
 
     from functions.common.api import create_app
@@ -53,16 +53,15 @@ def install_loopback_ingest() -> None:
     from functions.ingest.worker import build_handler
 
     network = LoopbackDevNetwork()
+    if function == "ingest":
+        app = create_app()
+        app.include_router(build_router(lru_cache(maxsize=1)(lambda: ingest_service(network=network))))
+        return app.resolve
     context = default_ssl_context()
     ca_file = os.environ.get("DEV_INGEST_CA_FILE")
     if ca_file:
         context = ssl.create_default_context(cafile=ca_file)
-    app = create_app()
-    app.include_router(build_router(lru_cache(maxsize=1)(lambda: ingest_service(network=network))))
-    LOCAL_HANDLERS["ingest"] = app.resolve
-    LOCAL_HANDLERS["ingest_worker"] = build_handler(
-        lru_cache(maxsize=1)(lambda: ingest_worker_service(network=network, ssl_context=context))
-    )
+    return build_handler(lru_cache(maxsize=1)(lambda: ingest_worker_service(network=network, ssl_context=context)))
 
 
 class LambdaApi:

@@ -19,8 +19,9 @@ from werkzeug.wrappers import Request, Response
 from devserver.auth import LocalAuthority
 from devserver.aws import EmbeddedAws
 from devserver.config import LocalConfig, function_environment
+from devserver.environments import ENVIRONMENTS
 from devserver.gateway import Gateway
-from devserver.lambda_api import LambdaApi, install_loopback_ingest
+from devserver.lambda_api import LambdaApi
 from devserver.web import WebApp
 from devserver.workers import Loop, run_purge, thumbnail_poller
 
@@ -92,8 +93,6 @@ class LocalStack:
                 self.aws.endpoint, _cursor_secret(self.config), self.config.allowed_origins, lambda_endpoint
             )
         )
-        if os.environ.get("DEV_INGEST_ALLOW_LOOPBACK") == "1":
-            install_loopback_ingest()
         self.aws.start()
         gateway = Gateway(
             authority=self.authority,
@@ -132,6 +131,7 @@ class LocalStack:
             self._http.shutdown()
         if self._web is not None:
             self._web.shutdown()
+        ENVIRONMENTS.close()
         self.aws.snapshot()
         self.aws.stop()
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from devserver.gateway import invoke
+from devserver.environments import invoke
 
 log = logging.getLogger("devserver")
 

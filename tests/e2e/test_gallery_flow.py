@@ -297,9 +297,13 @@ def test_concurrent_requests_each_get_their_own_answer(tmp_path: Any) -> None:
                 "/uploads/sign", json={"contentType": "image/png", "size": 100 + index, "filename": filename}
             )
             assert response.status_code == 201, response.text
-            return owner, filename, response.json()["asset"]
+            asset = response.json()["asset"]
+            # Read back through another function while other users' requests run there and in sign
+            read = clients[owner].get(f"/assets/{asset['id']}")
+            assert read.status_code == 200, read.text
+            return owner, filename, read.json()
 
-        # When four users sign uploads at once, several rounds
+        # When four users sign uploads and read them back at once, several rounds
         with ThreadPoolExecutor(max_workers=16) as pool:
             answers = list(pool.map(lambda job: sign(*job), [(o, i) for i in range(12) for o in clients]))
 
