@@ -2,8 +2,9 @@
 
 moto's Lambda needs Docker to run code; this answers `POST /2015-03-31/functions/{name}/invocations`
 itself: `Event` queues the event for one of the function's execution environments and answers 202 at once,
-`RequestResponse` waits for the handler's result. With `DEV_INGEST_ALLOW_LOOPBACK=1` the ingest functions are built with a network policy that
-also reaches loopback (for local demos and the e2e test); that policy exists only in the local server.
+`RequestResponse` waits for the handler's result. With `DEV_INGEST_ALLOW_LOOPBACK=1` the ingest functions are
+built with a network policy that also reaches loopback (for local demos and the e2e test); that policy exists only
+in the local server.
 """
 
 from __future__ import annotations

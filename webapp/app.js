@@ -595,10 +595,12 @@ function jobRow(name, label) {
 }
 
 /** Keep a job row in step with its asset until it is ready or failed. */
-function followAsset(job, asset) {
+function followAsset(job, asset, { bytesSent = false } = {}) {
   const describe = (current) => {
     if (current.status === "ready") job.setStatus("ready", "ready");
     else if (current.status === "failed") job.setStatus(`failed: ${current.error?.message || "unknown reason"}`, "failed");
+    // The bytes are in storage: the asset stays `pending` only until storage's event arrives, so it is being processed.
+    else if (bytesSent && current.status === "pending") job.setStatus("processing");
     else job.setStatus(current.status);
     job.showAsset(current);
     if (FINAL.has(current.status)) listeners.delete(listener);
@@ -622,7 +624,7 @@ async function uploadFile(file, list) {
       job.setStatus(`Uploading ${Math.round(fraction * 100)}%`);
     });
     job.progress.value = 1;
-    followAsset(job, { ...signed.asset, status: signed.asset.status === "pending" ? "processing" : signed.asset.status });
+    followAsset(job, signed.asset, { bytesSent: true });
   } catch (error) {
     job.setStatus(`failed: ${error instanceof ApiError ? error.detail || error.title : error.message}`, "failed");
     showError(`Uploading ${file.name}`, error);

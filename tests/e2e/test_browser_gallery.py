@@ -191,6 +191,18 @@ def _new_page(browser: Browser, **options: object) -> Page:
     return page
 
 
+RECORD_UPLOAD_STATUSES = """() => {
+    window.shownUploadStatuses = [];
+    const record = () => {
+        for (const status of document.querySelectorAll('[aria-label="Uploads"] [role="status"]')) {
+            const shown = `${status.closest("li").getAttribute("aria-label")}: ${status.textContent}`;
+            if (window.shownUploadStatuses.at(-1) !== shown) window.shownUploadStatuses.push(shown);
+        }
+    };
+    new MutationObserver(record).observe(document.body, { subtree: true, childList: true, characterData: true });
+}"""
+
+
 def _sign_in(page: Page, server: LocalServer, user: str, query: str = "") -> None:
     page.goto(f"{server.web}/{query}")
     page.get_by_label("User name").fill(user)
@@ -250,12 +262,16 @@ def test_upload_star_bulk_trash_restore_delete_and_empty(
     page = _new_page(browser)
     _sign_in(page, server, "alice", "?pageSize=1")
 
-    # When she uploads two images with the file picker
+    # When she uploads two images with the file picker (every status an upload row shows is recorded)
+    page.evaluate(RECORD_UPLOAD_STATUSES)
     _upload(page, images["red.png"], images["blue.jpg"])
 
-    # Then each upload shows its progress and ends ready, and the gallery shows both thumbnails
+    # Then each upload shows its progress and ends ready, never going back to `pending` once its bytes are sent
     _wait_ready(page, "red.png")
     _wait_ready(page, "blue.jpg")
+    shown = page.evaluate("window.shownUploadStatuses")
+    assert "red.png: ready" in shown and "blue.jpg: ready" in shown
+    assert not [status for status in shown if status.endswith(": pending")], shown
     progress = page.get_by_label("Upload progress for red.png")
     expect(progress).to_have_js_property("value", 1)
     page.screenshot(path=SCREENSHOTS / "create.png")
