@@ -136,18 +136,16 @@ class ExecutionEnvironments:
         if function not in FUNCTIONS:
             raise KeyError(f"no such function: {function}")
         environment = self._acquire(function)
-        healthy = False
+        answered = False  # a result or the handler's own error: the environment can take the next event, as on Lambda
         try:
             result = environment(event, LambdaContext(function))
-            healthy = True
+            answered = True
             return result
-        except EnvironmentLost:
-            raise
-        except FunctionError:
-            healthy = True  # the handler raised; its environment lives on, as on Lambda
+        except FunctionError as error:
+            answered = not isinstance(error, EnvironmentLost)
             raise
         finally:
-            self._release(function, environment, healthy)
+            self._release(function, environment, answered)
 
     def close(self) -> None:
         """End every idle environment (the server is stopping)."""
@@ -172,8 +170,8 @@ class ExecutionEnvironments:
             self._forget(function)
             raise
 
-    def _release(self, function: str, environment: Environment, healthy: bool) -> None:
-        if not healthy:
+    def _release(self, function: str, environment: Environment, answered: bool) -> None:
+        if not answered:
             environment.close()
             self._forget(function)
             return

@@ -61,7 +61,9 @@ class Gateway:
         allowed_origins: tuple[str, ...],
         dev_routes: dict[tuple[str, str], Callable[[Request], Response]],
         on_change: Callable[[], None] = lambda: None,
+        invoke: Callable[[str, dict[str, Any]], Any] = invoke,
     ) -> None:
+        self._invoke = invoke
         self._authority = authority
         self._origins = allowed_origins
         self._dev_routes = dev_routes
@@ -103,7 +105,7 @@ class Gateway:
             )
         event = self._event(request, route, params, claims, body)
         try:
-            result = invoke(route.function, event)
+            result = self._invoke(route.function, event)
         except FunctionError as error:  # API Gateway's answer when the integration fails
             log.error("%s", error)
             return Response(

@@ -15,24 +15,11 @@ from devserver.environments import (
     LambdaContext,
     ProcessEnvironment,
 )
+from tests.api_events import http_event
 
 
-def http_event(path: str) -> dict[str, Any]:
-    """A minimal API Gateway payload-v2 GET event."""
-    return {
-        "version": "2.0",
-        "routeKey": f"GET {path}",
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": {},
-        "requestContext": {
-            "http": {"method": "GET", "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "t"},
-            "requestId": "test",
-            "routeKey": f"GET {path}",
-            "stage": "$default",
-        },
-        "isBase64Encoded": False,
-    }
+def openapi_request() -> dict[str, Any]:
+    return http_event("GET", "/openapi.json")
 
 
 @pytest.fixture
@@ -44,7 +31,7 @@ def docs() -> Iterator[ProcessEnvironment]:
 
 def test_an_environment_runs_the_real_handler_in_its_own_process(docs: ProcessEnvironment) -> None:
     # When the docs function's environment gets a request for the OpenAPI document
-    answer = docs(http_event("/openapi.json"), LambdaContext("docs"))
+    answer = docs(openapi_request(), LambdaContext("docs"))
 
     # Then the real handler answered it, in a process of its own
     assert answer["statusCode"] == 200
@@ -60,7 +47,7 @@ def test_a_handler_error_is_reported_with_its_traceback_and_the_environment_live
     # Then the error names the handler's exception and carries its traceback, and the next event is served
     assert raised.value.trace.startswith("Traceback")
     assert docs.process.poll() is None
-    assert docs(http_event("/openapi.json"), LambdaContext("docs"))["statusCode"] == 200
+    assert docs(openapi_request(), LambdaContext("docs"))["statusCode"] == 200
 
 
 def test_a_dead_environment_is_replaced() -> None:
@@ -73,14 +60,14 @@ def test_a_dead_environment_is_replaced() -> None:
 
     environments = ExecutionEnvironments(factory, limit=1)
     try:
-        assert environments.run("docs", http_event("/openapi.json"))["statusCode"] == 200
+        assert environments.run("docs", openapi_request())["statusCode"] == 200
         made[0].process.kill()
         made[0].process.wait()
 
         # When the next events arrive, Then the first reports the lost environment and the next gets a new one
         with pytest.raises(EnvironmentLost):
-            environments.run("docs", http_event("/openapi.json"))
-        assert environments.run("docs", http_event("/openapi.json"))["statusCode"] == 200
+            environments.run("docs", openapi_request())
+        assert environments.run("docs", openapi_request())["statusCode"] == 200
         assert len(made) == 2 and made[1].process.pid != made[0].process.pid
     finally:
         environments.close()
