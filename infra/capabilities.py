@@ -6,8 +6,12 @@ with default permissions or without its environment. Profiles for functions not 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
+
+from functions.system import ORIGINALS_PREFIX, THUMBS_PREFIX
 
 
 class Grant(StrEnum):
@@ -26,6 +30,9 @@ class Grant(StrEnum):
     THUMBS_WRITE = "thumbs:write"  # PutObject on thumbs/*
     ORIGINALS_DELETE = "originals:delete"  # DeleteObject on originals/*
     THUMBS_DELETE = "thumbs:delete"  # DeleteObject on thumbs/*
+    # ListBucket limited to keys under originals/: tells a missing original (S3 answers 404 only to a caller that may
+    # list; without it HeadObject and GetObject of a missing key are 403) through ListObjectsV2 with the key as prefix.
+    ORIGINALS_LIST = "originals:list"
 
 
 class Invocation(StrEnum):
@@ -70,6 +77,79 @@ class FunctionProfile:
         return not self.internet and not self.invokes
 
 
+@dataclass(frozen=True)
+class ResourceNames:
+    """The names and ARNs a policy points at: CloudFormation tokens in the stack, plain strings locally."""
+
+    table_arn: str
+    idempotency_table_arn: str
+    bucket_arn: str
+    bucket_name: str
+    function_arns: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StatementSpec:
+    """One IAM Allow statement: what the stack synthesizes and what the local IAM emulation enforces."""
+
+    sid: str
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+    conditions: Mapping[str, Mapping[str, Any]] | None = None
+
+
+def grant_statement(grant: Grant, names: ResourceNames) -> StatementSpec:
+    """The actions, resources and conditions one grant stands for; the one table every role is built from."""
+    table = (names.table_arn,)
+    table_and_indexes = (names.table_arn, f"{names.table_arn}/index/*")
+    originals = (f"{names.bucket_arn}/{ORIGINALS_PREFIX}*",)
+    thumbs = (f"{names.bucket_arn}/{THUMBS_PREFIX}*",)
+    table_by_grant: dict[Grant, tuple[tuple[str, ...], tuple[str, ...]]] = {
+        Grant.TABLE_READ: (("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"), table_and_indexes),
+        Grant.TABLE_WRITE: (("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"), table),
+        Grant.TABLE_DELETE: (("dynamodb:DeleteItem",), table),
+        Grant.IDEMPOTENCY: (
+            ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
+            (names.idempotency_table_arn,),
+        ),
+        Grant.ORIGINALS_READ: (("s3:GetObject",), originals),
+        Grant.ORIGINALS_WRITE: (("s3:PutObject",), originals),
+        Grant.THUMBS_READ: (("s3:GetObject",), thumbs),
+        Grant.THUMBS_WRITE: (("s3:PutObject",), thumbs),
+        Grant.ORIGINALS_RECOPY: (("s3:PutObject",), originals),
+        Grant.ORIGINALS_DELETE: (("s3:DeleteObject",), originals),
+        Grant.THUMBS_DELETE: (("s3:DeleteObject",), thumbs),
+        Grant.ORIGINALS_LIST: (("s3:ListBucket",), (names.bucket_arn,)),
+    }
+    conditions: dict[Grant, dict[str, dict[str, Any]]] = {
+        Grant.ORIGINALS_RECOPY: {"StringLike": {"s3:x-amz-copy-source": f"{names.bucket_name}/{ORIGINALS_PREFIX}*"}},
+        Grant.ORIGINALS_LIST: {"StringLike": {"s3:prefix": f"{ORIGINALS_PREFIX}*"}},
+    }
+    actions, resources = table_by_grant[grant]
+    return StatementSpec(
+        sid=grant.name.replace("_", ""), actions=actions, resources=resources, conditions=conditions.get(grant)
+    )
+
+
+def invoke_statement_sid(target: str) -> str:
+    return "Invoke" + "".join(part.title() for part in target.split("_"))
+
+
+def policy_statements(function: str, names: ResourceNames) -> list[StatementSpec]:
+    """Every statement of the function's role that our code's calls need (its grants, then the functions it invokes)."""
+    profile = PROFILES[function]
+    statements = [grant_statement(grant, names) for grant in sorted(profile.grants)]
+    statements += [
+        StatementSpec(
+            sid=invoke_statement_sid(target),
+            actions=("lambda:InvokeFunction",),
+            resources=(names.function_arns[target],),
+        )
+        for target in profile.invokes
+    ]
+    return statements
+
+
 def function_name_variable(function: str) -> str:
     """The environment variable that carries another function's name, e.g. INGEST_WORKER_FUNCTION_NAME."""
     return f"{function.upper()}_FUNCTION_NAME"
@@ -86,7 +166,7 @@ PROFILES: dict[str, FunctionProfile] = {
         invocation=Invocation.API,
         grants=_READ_MEDIA
         | _DELETE_MEDIA
-        | {Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.TABLE_DELETE, Grant.ORIGINALS_RECOPY},
+        | {Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.TABLE_DELETE, Grant.ORIGINALS_RECOPY, Grant.ORIGINALS_LIST},
         memory_mb=512,
         timeout_seconds=29,
     ),
@@ -145,6 +225,7 @@ PROFILES: dict[str, FunctionProfile] = {
         grants=frozenset(
             {
                 Grant.ORIGINALS_READ,
+                Grant.ORIGINALS_LIST,
                 Grant.ORIGINALS_DELETE,
                 Grant.THUMBS_WRITE,
                 Grant.TABLE_READ,
@@ -155,11 +236,20 @@ PROFILES: dict[str, FunctionProfile] = {
         memory_mb=1536,
         timeout_seconds=60,
     ),
-    # One at a time: two purges would race on the same trash.
+    # One at a time: two purges would race on the same trash. Before purging it sweeps lost upload events: it tells
+    # whether an original arrived (ORIGINALS_LIST) and re-announces it as a copy onto itself (read + recopy).
     "purge": FunctionProfile(
         settings="PurgeSettings",
         invocation=Invocation.SCHEDULE,
-        grants=_DELETE_MEDIA | {Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.TABLE_DELETE},
+        grants=_DELETE_MEDIA
+        | {
+            Grant.TABLE_READ,
+            Grant.TABLE_WRITE,
+            Grant.TABLE_DELETE,
+            Grant.ORIGINALS_READ,
+            Grant.ORIGINALS_RECOPY,
+            Grant.ORIGINALS_LIST,
+        },
         memory_mb=512,
         timeout_seconds=900,
         reserved_concurrency=1,

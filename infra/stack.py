@@ -32,7 +32,14 @@ from constructs import Construct
 from functions import system
 from functions.common import settings as settings_module
 from infra.bundling import LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, dependency_layer_code, function_code
-from infra.capabilities import PROFILES, FunctionProfile, Grant, Invocation, function_name_variable
+from infra.capabilities import (
+    PROFILES,
+    FunctionProfile,
+    Invocation,
+    ResourceNames,
+    function_name_variable,
+    policy_statements,
+)
 
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 DEFAULT_ALLOWED_ORIGINS = ("http://localhost:3001", "http://127.0.0.1:3001")
@@ -348,17 +355,8 @@ class GalleryStack(cdk.Stack):
             **asynchronous,
             **self._placement(profile),
         )
-        for statement in self._statements(profile):
+        for statement in self._statements(name):
             role.add_to_policy(statement)
-        for target in profile.invokes:
-            # The function itself only (grant_invoke would add every version and alias too).
-            role.add_to_policy(
-                iam.PolicyStatement(
-                    sid=f"Invoke{self.functions[target].node.id}",
-                    actions=["lambda:InvokeFunction"],
-                    resources=[self.functions[target].function_arn],
-                )
-            )
         self._alarm(f"{construct_id}ErrorsAlarm", function.metric_errors(period=cdk.Duration.minutes(5)))
         return function
 
@@ -371,41 +369,23 @@ class GalleryStack(cdk.Stack):
             "security_groups": [self.network.security_group],
         }
 
-    def _statements(self, profile: FunctionProfile) -> list[iam.PolicyStatement]:
-        """One statement per grant, each naming exactly the actions and resources the grant stands for."""
-        table_arns = [self.table.table_arn, f"{self.table.table_arn}/index/*"]
-        originals = self.bucket.arn_for_objects(f"{system.ORIGINALS_PREFIX}*")
-        thumbs = self.bucket.arn_for_objects(f"{system.THUMBS_PREFIX}*")
-        by_grant: dict[Grant, tuple[list[str], list[str]]] = {
-            Grant.TABLE_READ: (["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"], table_arns),
-            Grant.TABLE_WRITE: (
-                ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"],
-                [self.table.table_arn],
-            ),
-            Grant.TABLE_DELETE: (["dynamodb:DeleteItem"], [self.table.table_arn]),
-            Grant.IDEMPOTENCY: (
-                ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
-                [self.idempotency_table.table_arn],
-            ),
-            Grant.ORIGINALS_READ: (["s3:GetObject"], [originals]),
-            Grant.ORIGINALS_WRITE: (["s3:PutObject"], [originals]),
-            Grant.THUMBS_READ: (["s3:GetObject"], [thumbs]),
-            Grant.THUMBS_WRITE: (["s3:PutObject"], [thumbs]),
-            Grant.ORIGINALS_RECOPY: (["s3:PutObject"], [originals]),
-            Grant.ORIGINALS_DELETE: (["s3:DeleteObject"], [originals]),
-            Grant.THUMBS_DELETE: (["s3:DeleteObject"], [thumbs]),
-        }
-        conditions: dict[Grant, dict[str, Any]] = {
-            Grant.ORIGINALS_RECOPY: {
-                "StringLike": {"s3:x-amz-copy-source": f"{self.bucket.bucket_name}/{system.ORIGINALS_PREFIX}*"}
-            }
-        }
+    def _statements(self, name: str) -> list[iam.PolicyStatement]:
+        """The role's statements, from the one table in infra.capabilities that the local IAM emulation enforces."""
+        names = ResourceNames(
+            table_arn=self.table.table_arn,
+            idempotency_table_arn=self.idempotency_table.table_arn,
+            bucket_arn=self.bucket.bucket_arn,
+            bucket_name=self.bucket.bucket_name,
+            function_arns={target: self.functions[target].function_arn for target in PROFILES[name].invokes},
+        )
         return [
             iam.PolicyStatement(
-                sid=grant.name.replace("_", ""), actions=actions, resources=resources, conditions=conditions.get(grant)
+                sid=spec.sid,
+                actions=list(spec.actions),
+                resources=list(spec.resources),
+                conditions=dict(spec.conditions) if spec.conditions else None,
             )
-            for grant in sorted(profile.grants)
-            for actions, resources in [by_grant[grant]]
+            for spec in policy_statements(name, names)
         ]
 
     # Events
