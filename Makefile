@@ -55,11 +55,16 @@ integration: install
 infra: install
 	$(PY) -m pytest tests/infra -q
 
-e2e: install browser
+# With API_URL (and E2E_USER_POOL_ID + E2E_USER_POOL_CLIENT_ID, or E2E_TOKEN_<USER>=…), the same contract tests run
+# against a deployed stack: README, "Verify a deployment". Make passes command-line variables to pytest's environment.
+e2e: install $(if $(API_URL),,browser)
 	$(PY) -m pytest tests/e2e -q
 
+# IAM_COVERAGE=1: the run fails if any function holds a grant none of its tests' calls used (usage in test-output/);
+# then the mutation check reruns, per grant, a few tests that used it without that grant, and expects a failure.
 test: install browser lint typecheck
-	$(PY) -m pytest -q
+	IAM_COVERAGE=1 $(PY) -m pytest -q
+	$(PY) -m tests.iam_mutation test-output/iam-usage.jsonl
 
 bench: install
 	$(PY) -m bench

@@ -209,7 +209,7 @@ PROFILES: dict[str, FunctionProfile] = {
     "ingest_worker": FunctionProfile(
         settings="IngestWorkerSettings",
         invocation=Invocation.ASYNC,
-        grants=frozenset({Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.IDEMPOTENCY, Grant.ORIGINALS_WRITE}),
+        grants=frozenset({Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.ORIGINALS_WRITE}),
         memory_mb=1024,
         timeout_seconds=180,
         reserved_concurrency=10,

@@ -5,11 +5,19 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import boto3
 import pytest
 from botocore.config import Config
 
+if TYPE_CHECKING:
+    from devserver.iam.policies import LocalNames
+
+# The shell's own AWS settings, kept before the fakes below: only the e2e tests' deployed target signs with them
+# (tests/e2e/targets.py, to make its Cognito test users), so nothing else can reach a real account.
+SHELL_AWS_ENVIRONMENT = {key: value for key, value in os.environ.items() if key.startswith("AWS_")}
 # Tests never reach a real account: fake credentials before anything builds a client.
 os.environ.update(
     {
@@ -25,6 +33,7 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 
 TABLE = "test-assets"
 BUCKET = "test-media"
+IDEMPOTENCY_TABLE = "test-idempotency"
 NOW = datetime(2026, 11, 21, 12, 0, 0, tzinfo=UTC)
 
 
@@ -35,15 +44,21 @@ def now() -> datetime:
 
 @pytest.fixture
 def aws() -> Iterator[None]:
-    """moto in-process, with the asset table and the media bucket created."""
+    """moto in-process, with the asset table and the media bucket created, and each function's IAM policy enforced.
+
+    A call made through `functions.<feature>` code runs with that function's deployed permissions (inferred from the
+    call stack, or named with `devserver.iam.principal.acting_as`); set-up from test code stays unrestricted.
+    """
     from moto import mock_aws
 
+    from devserver.iam.enforce import enforcing
     from functions.common.repository import AssetRepository
 
     with mock_aws():
         AssetRepository(TABLE).create_table()
         boto3.client("s3").create_bucket(Bucket=BUCKET)
-        yield
+        with enforcing(iam_names(), infer_from_stack=True):
+            yield
 
 
 @pytest.fixture
@@ -80,3 +95,43 @@ def api_environment(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None
     settings_for.cache_clear()
     yield
     settings_for.cache_clear()
+
+
+def iam_names() -> LocalNames:
+    """The local resources the functions' policies point at in tests."""
+    from devserver.iam.policies import LocalNames
+
+    return LocalNames(table=TABLE, idempotency_table=IDEMPOTENCY_TABLE, bucket=BUCKET)
+
+
+# `IAM_COVERAGE=1` (make test): every grant of every function must be used by some allowed call of the run, and no
+# operation may be missing from the operation table. The e2e server's execution environments append to the same file.
+IAM_USAGE_FILE = Path(__file__).resolve().parents[1] / "test-output" / "iam-usage.jsonl"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if os.environ.get("IAM_COVERAGE") == "1":
+        IAM_USAGE_FILE.parent.mkdir(parents=True, exist_ok=True)
+        IAM_USAGE_FILE.write_text("")
+        os.environ["IAM_USAGE_FILE"] = str(IAM_USAGE_FILE)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if os.environ.get("IAM_COVERAGE") != "1":
+        return
+    from devserver.iam import usage
+    from devserver.iam.policies import local_policies
+
+    uses = list(usage.read(IAM_USAGE_FILE))
+    granted = {(function, spec.sid) for function, specs in local_policies(iam_names()).items() for spec in specs}
+    problems = [f"unused grant: {function} {sid}" for function, sid in usage.unused_grants(granted, uses)]
+    problems += sorted(
+        {f"unmapped operation: {use.function} {use.sid} ({use.test})" for use in uses if use.kind == "unmapped"}
+    )
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"IAM coverage: {len(granted)} grants, usage in {IAM_USAGE_FILE}")
+        for problem in problems:
+            reporter.write_line(f"IAM coverage: {problem}", red=True)
+    if problems:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

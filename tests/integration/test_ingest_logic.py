@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 import pytest
 
+from devserver.iam.principal import acting_as
 from functions.common.models import AssetStatus, View
 from functions.common.repository import AssetRepository
 from functions.common.storage import ObjectStore
@@ -176,7 +177,13 @@ def test_wait_returns_201_with_the_finished_asset(
     worker = worker_with(repository, store, FakeTime(now=time_.now), fetcher)
     jobs: list[dict[str, Any]] = []
     invoker.on_invoke = jobs.append
-    time_.on_sleep = lambda: [run_ingest(IngestJob.model_validate(job), worker=worker) for job in jobs] and None
+
+    def run_jobs() -> None:
+        with acting_as("ingest_worker"):  # the worker is another function, with its own role
+            for job in jobs:
+                run_ingest(IngestJob.model_validate(job), worker=worker)
+
+    time_.on_sleep = run_jobs
     # When
     answer = start_ingest(
         owner="alice", request=IngestRequest(url=URL), idempotency_key=None, wait_seconds=10, ingester=ingester
