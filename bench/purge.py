@@ -155,7 +155,7 @@ def run() -> str:
         f"| DynamoDB items read but not purged (target 0) | {naive_read - naive['purged']:,} | "
         f"{our_read - 2 * ours['purged']:,} |",
         f"| DynamoDB calls (Scan/Query + writes) | {naive['Scan.calls'] + naive['DeleteItem.calls']:,} | "
-        f"{ours['Query.calls'] + ours['UpdateItem.calls'] + ours['BatchWriteItem.calls']:,} |",
+        f"{ours['Query.calls'] + ours['UpdateItem.calls'] + ours['DeleteItem.calls']:,} |",
         f"| S3 delete calls (target ⌈{objects:,} / 1000⌉ = {math.ceil(objects / 1000)}) | "
         f"{naive['DeleteObject.calls']:,} | {ours['DeleteObjects.calls']:,} |",
         f"| wall time relative to the naive loop | 1.00 | {our_seconds / naive_seconds:.2f} |",

@@ -8,7 +8,8 @@ Every deletion is claim, objects, record:
 2. Objects: the original and every derivative, with S3 DeleteObjects, up to 1,000 keys per call across
    many assets. A missing object counts as deleted.
 3. Record: only after all of its objects are gone, so a crash leaves a claimed record that a rerun
-   finishes, never an orphan object.
+   finishes, never an orphan object. One conditional DeleteItem per record, holding only while it is still
+   claimed; a record that is not is reported as that asset's failure, and a missing one counts as deleted.
 """
 
 from __future__ import annotations
@@ -127,12 +128,15 @@ class BatchDeleter:
         done = [item for item in finished if not item.failure]
         if done:
             try:
-                self._repository.delete_claimed((item.asset.owner, item.asset.id) for item in done)
-                result.deleted += [item.asset for item in done]
+                refused_records = self._repository.delete_claimed((item.asset.owner, item.asset.id) for item in done)
             except Exception as error:  # records stay claimed; their objects are gone, so a rerun only deletes them
-                failed += [item for item in done if not item.failure]
-                for item in done:
-                    item.failure = f"record delete failed: {error}"
+                refused_records = {item.asset.id: str(error) for item in done}
+            for item in done:
+                if item.asset.id in refused_records:
+                    item.failure = f"record delete failed: {refused_records[item.asset.id]}"
+                    failed.append(item)
+                else:
+                    result.deleted.append(item.asset)
         for item in failed:
             result.failed[item.asset.id] = item.failure or "failed"
             self._release(item.asset)

@@ -12,7 +12,7 @@ STORED_STATUSES = frozenset({AssetStatus.PROCESSING, AssetStatus.READY})
 
 def present(asset: Asset, *, store: ObjectStore, read_ttl_seconds: int, now: datetime) -> AssetOut:
     """The asset as JSON shows it: `url` once the original is stored, `thumbUrl` once the thumbnail is."""
-    data = asset.model_dump(exclude={"owner", "deleting"})
+    data = asset.model_dump(exclude={"owner", "deleting", "original_etag"})
     if asset.status in STORED_STATUSES:
         data["url"] = store.presign_get(key=asset.original_key, ttl_seconds=read_ttl_seconds, now=now).url
     if asset.status == AssetStatus.READY:

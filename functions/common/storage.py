@@ -32,6 +32,18 @@ class PresignedGet:
     expires_at: datetime
 
 
+@dataclass(frozen=True)
+class ObjectInfo:
+    """What a listing tells about an object: its eTag (unquoted) and size."""
+
+    etag: str
+    size: int
+
+
+class ObjectChanged(Exception):
+    """The object is no longer the one asked for (its eTag changed, or it is gone)."""
+
+
 def attachment_disposition(filename: str) -> str:
     """`Content-Disposition: attachment` with an ASCII fallback and an RFC 5987 UTF-8 name; no quotes or CR/LF."""
     cleaned = "".join(ch for ch in filename if unicodedata.category(ch)[0] != "C").strip() or "download"
@@ -97,11 +109,37 @@ class ObjectStore:
         except BotoCoreError as error:  # timeouts and connection errors are worth a retry too
             raise TransientError(str(error)) from error
 
-    def read(self, key: str) -> bytes:
+    def stat(self, key: str) -> ObjectInfo | None:
+        """The object's eTag and size, None if absent: one ListObjectsV2 with the key as prefix.
+
+        Not HeadObject: to a role without `s3:ListBucket` S3 answers 403, not 404, for a missing key, and a
+        ListBucket grant scoped by `s3:prefix` does not apply to HeadObject (its request has no prefix).
+        """
         try:
-            body: bytes = self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-            return body
+            response = self._s3.list_objects_v2(Bucket=self.bucket, Prefix=key, MaxKeys=1)
         except (BotoCoreError, ClientError) as error:
+            raise TransientError(str(error)) from error
+        # Keys sort after their own prefixes, so when `key` exists it is the first key listed.
+        for item in response.get("Contents", []):
+            if item["Key"] == key:
+                return ObjectInfo(etag=str(item["ETag"]).strip('"'), size=int(item["Size"]))
+        return None
+
+    def exists(self, key: str) -> bool:
+        """Whether the object is stored (see `stat`)."""
+        return self.stat(key) is not None
+
+    def read(self, key: str, *, etag: str | None = None) -> bytes:
+        """The object's bytes; with `etag`, only if it still has it (else `ObjectChanged`: it was replaced since)."""
+        params = {"Bucket": self.bucket, "Key": key} | ({"IfMatch": f'"{etag}"'} if etag else {})
+        try:
+            body: bytes = self._s3.get_object(**params)["Body"].read()
+            return body
+        except ClientError as error:
+            if etag and error.response.get("Error", {}).get("Code") in ("PreconditionFailed", "412"):
+                raise ObjectChanged(key) from error
+            raise TransientError(str(error)) from error
+        except BotoCoreError as error:
             raise TransientError(str(error)) from error
 
     def write(self, key: str, body: bytes, content_type: str) -> None:
@@ -125,8 +163,11 @@ class ObjectStore:
         return {error["Key"] for error in response.get("Errors", [])}
 
     def rewrite_in_place(self, key: str) -> bool:
-        """Copy an object onto itself (same bytes, type, metadata) so S3 emits a new ObjectCreated; False if absent."""
-        head = self.head(key)
+        """Copy an object onto itself (same bytes, type, metadata) so S3 emits a new ObjectCreated; False if absent.
+
+        Existence is asked first: HeadObject of a missing key is a 403 to a role that may not list the bucket.
+        """
+        head = self.head(key) if self.exists(key) else None
         if head is None:
             return False
         kept: dict[str, Any] = {"Metadata": head.get("Metadata", {})}

@@ -40,7 +40,7 @@ def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
     now = event_time(event)
     repository = AssetRepository(settings.asset_table_name)
     store = ObjectStore(settings.media_bucket_name)
-    swept = sweep_unfinished(now=now, repository=repository, store=store, older_than=SWEEP_UNFINISHED_AFTER)
+    sweep = sweep_unfinished(now=now, repository=repository, store=store, older_than=SWEEP_UNFINISHED_AFTER)
     report = purge(
         now=now,
         settings=settings,
@@ -48,7 +48,7 @@ def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
         store=store,
         time_left_ms=context.get_remaining_time_in_millis,
     )
-    report.swept = swept
+    report.record_sweep(sweep.swept, sweep.failed)
     for name, value in report.metrics().items():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
     metrics.add_metric(name="TimeLeft", unit=MetricUnit.Milliseconds, value=report.time_left_ms)

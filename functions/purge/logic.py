@@ -15,7 +15,7 @@ runs before the purge (`functions.thumbnail.sweep`) finishes it, so nothing a us
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -56,6 +56,12 @@ class PurgeReport:
         for asset_id, reason in result.failed.items():
             self.fail(f"{asset_id}: {reason}")
         self.s3_delete_calls += result.s3_calls
+
+    def record_sweep(self, swept: int, failed: Mapping[str, str]) -> None:
+        """What the sweep of lost upload events did before the purge (`functions.thumbnail.sweep`)."""
+        self.swept += swept
+        for asset_id, reason in failed.items():
+            self.fail(f"{asset_id}: {reason}")
 
     def fail(self, reason: str) -> None:
         self.failed += 1
@@ -127,16 +133,16 @@ def purge(
                     report.incomplete = True
                     break
                 report.examined += 1
-                if candidate.pending and store.head(original_key(candidate.owner, candidate.asset_id)) is not None:
-                    report.kept_uploaded += 1  # its event was lost, not the upload: the sweep finishes it
-                    continue
                 try:
+                    if candidate.pending and store.exists(original_key(candidate.owner, candidate.asset_id)):
+                        report.kept_uploaded += 1  # its event was lost, not the upload: the sweep finishes it
+                        continue
                     claimed = claim(candidate, repository=repository, now=now, lease_ms=lease_ms)
                 except Conflict:  # restored, re-trashed, finished or held by a concurrent run since selection
                     report.skipped_restored += 1
                     continue
                 except Exception as error:  # one failing item never stops the others
-                    report.fail(f"{candidate.asset_id}: claim failed: {error}")
+                    report.fail(f"{candidate.asset_id}: not claimed: {error}")
                     continue
                 report.record(deleter.add(claimed.asset))
         except Exception as error:  # a failed Query loses only its shard for this run

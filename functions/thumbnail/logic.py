@@ -1,8 +1,8 @@
 """Thumbnail logic: S3 ObjectCreated events in, WebP thumbnails and recorded facts out.
 
 S3 delivers at least once and out of order, so every step is safe to repeat: a duplicate event is answered
-from the idempotency store, an event for an object replaced since is skipped, and the asset is only ever
-moved forward from `pending`/`processing` with a conditional write.
+from the idempotency store, an event for an object replaced since is skipped, and the asset is only written
+with a conditional write: forward from `pending`/`processing`, or again when its original's bytes changed.
 """
 
 from __future__ import annotations
@@ -23,12 +23,14 @@ from functions.common.errors import Conflict, NotFound
 from functions.common.images import ImageRejected
 from functions.common.models import Asset, AssetError, AssetStatus
 from functions.common.repository import AssetRepository, StoredAsset
-from functions.common.storage import ObjectStore
+from functions.common.storage import ObjectChanged, ObjectStore
 from functions.system import ORIGINALS_PREFIX
 from functions.thumbnail.imaging import Thumbnail, make_thumbnail
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 _WORKABLE_STATUSES = frozenset({AssetStatus.PENDING, AssetStatus.PROCESSING})
+# Finished, but redone when the original was replaced by other bytes.
+_REPLACEABLE_STATUSES = frozenset({AssetStatus.READY, AssetStatus.FAILED})
 _WRITE_ATTEMPTS = 3
 
 
@@ -97,21 +99,32 @@ def parse_original_key(key: str) -> tuple[str, str] | None:
     return parts[0], parts[1]
 
 
-def _is_current(created: CreatedObject, head: dict[str, Any]) -> bool:
+def _is_current(created: CreatedObject, *, thumbnailer: Thumbnailer) -> bool:
     """Whether the object S3 holds now is the one the event announced (else a newer event will follow)."""
-    if created.version_id and head.get("VersionId"):
-        return bool(created.version_id == head["VersionId"])
-    return str(head.get("ETag", "")).strip('"') == created.etag
+    info = thumbnailer.store.stat(created.key)
+    return info is not None and info.etag == created.etag
 
 
-def _finish(asset_update: dict[str, Any], owner: str, asset_id: str, *, thumbnailer: Thumbnailer) -> str:
-    """Apply `asset_update` to the asset if it is still being worked on; a concurrent edit (star, trash) is retried."""
+def _may_write(asset: Asset, created: CreatedObject, prior: Asset, *, thumbnailer: Thumbnailer) -> bool:
+    """Whether the facts of `created` may replace what `asset` records now (`prior`: what it recorded at the start)."""
+    if asset.deleting:
+        return False
+    if asset.status in _WORKABLE_STATUSES:
+        return True
+    if asset.status not in _REPLACEABLE_STATUSES or asset.original_etag == created.etag:
+        return False
+    # Finished meanwhile from other bytes (a concurrent delivery): only the object stored now may win.
+    return asset.original_etag == prior.original_etag or _is_current(created, thumbnailer=thumbnailer)
+
+
+def _finish(asset_update: dict[str, Any], created: CreatedObject, prior: Asset, *, thumbnailer: Thumbnailer) -> str:
+    """Apply `asset_update` unless the asset moved on meanwhile; a concurrent edit (star, trash) is retried."""
     for _ in range(_WRITE_ATTEMPTS):
         try:
-            stored = thumbnailer.repository.get(owner, asset_id)
+            stored = thumbnailer.repository.get(prior.owner, prior.id)
         except NotFound:
             return "vanished"
-        if stored.asset.status not in _WORKABLE_STATUSES or stored.asset.deleting:
+        if not _may_write(stored.asset, created, prior, thumbnailer=thumbnailer):
             return "skipped"
         try:
             thumbnailer.repository.replace(stored, stored.asset.model_copy(update=asset_update))
@@ -129,7 +142,7 @@ def _failure(code: str, message: str, *, thumbnailer: Thumbnailer) -> dict[str, 
     }
 
 
-def _render(stored: StoredAsset, data: bytes, *, thumbnailer: Thumbnailer) -> dict[str, Any]:
+def _render(stored: StoredAsset, data: bytes, sha256: str, *, thumbnailer: Thumbnailer) -> dict[str, Any]:
     """Make and store the thumbnail; the update that marks the asset ready, or failed for a poison image."""
     try:
         thumb = thumbnailer.make(data, box=thumbnailer.box, max_pixels=thumbnailer.max_pixels)
@@ -144,16 +157,37 @@ def _render(stored: StoredAsset, data: bytes, *, thumbnailer: Thumbnailer) -> di
         "height": thumb.height,
         "mime": thumb.mime,
         "size": len(data),
-        "sha256": hashlib.sha256(data).hexdigest(),
+        "sha256": sha256,
         "placeholder": thumb.placeholder,
         "error": None,
     }
 
 
-def process_created(created: CreatedObject, *, thumbnailer: Thumbnailer) -> str:
-    """Thumbnail one new original and mark its asset ready (or failed); returns what happened.
+def _update_for(stored: StoredAsset, created: CreatedObject, size: int, *, thumbnailer: Thumbnailer) -> dict[str, Any]:
+    """What the record must say about the announced bytes; reads them unless they are over the size limit."""
+    asset = stored.asset
+    replacing = asset.status in _REPLACEABLE_STATUSES
+    sha256: str | None = None
+    if size > thumbnailer.max_bytes:
+        update = _failure("image_too_large", "The file is larger than allowed.", thumbnailer=thumbnailer)
+    else:
+        data = thumbnailer.store.read(created.key, etag=created.etag)  # exactly the announced bytes, or ObjectChanged
+        sha256 = hashlib.sha256(data).hexdigest()
+        if replacing and sha256 == asset.sha256:  # the same bytes under another eTag: nothing to redo
+            return {"status": asset.status, "original_etag": created.etag}
+        update = _render(stored, data, sha256, thumbnailer=thumbnailer)
+    if replacing and update["status"] == AssetStatus.FAILED:  # what described the previous bytes goes with them
+        update |= {"sha256": sha256, "size": size, "width": None, "height": None, "placeholder": None}
+    return update | {"original_etag": created.etag}
 
-    Poison images end as `failed` and return normally; `TransientError` (S3, DynamoDB) propagates so Lambda retries.
+
+def process_created(created: CreatedObject, *, thumbnailer: Thumbnailer) -> str:
+    """Thumbnail one new original and record what it is (ready, or failed); returns what happened.
+
+    A `ready` or `failed` asset is redone only when its original was replaced by other bytes (a presigned POST can
+    be reused until it expires): the record always describes the bytes stored. Its recorded eTag makes a repeat
+    delivery of the same object a no-op without any S3 call. Poison images end as `failed` and return normally;
+    `TransientError` (S3, DynamoDB) propagates so Lambda retries.
     """
     parsed = parse_original_key(created.key)
     if parsed is None or created.bucket != thumbnailer.store.bucket:
@@ -165,18 +199,22 @@ def process_created(created: CreatedObject, *, thumbnailer: Thumbnailer) -> str:
         # Nobody asked for this object: remove it rather than adopt it.
         thumbnailer.store.delete_many([created.key])
         return "orphan_removed"
-    if stored.asset.status not in _WORKABLE_STATUSES or stored.asset.deleting:
+    asset = stored.asset
+    if asset.deleting or asset.status not in _WORKABLE_STATUSES | _REPLACEABLE_STATUSES:
         return "skipped"
-    head = thumbnailer.store.head(created.key)
-    if head is None:
+    if asset.status in _REPLACEABLE_STATUSES and asset.original_etag == created.etag:
+        return "skipped"
+    # A listing, not HeadObject: to this role a missing key would be a 403 (retried for ever), not a 404.
+    info = thumbnailer.store.stat(created.key)
+    if info is None:
         return "missing"
-    if not _is_current(created, head):
+    if info.etag != created.etag:
         return "stale"
-    if int(head.get("ContentLength", 0)) > thumbnailer.max_bytes:
-        update = _failure("image_too_large", "The file is larger than allowed.", thumbnailer=thumbnailer)
-    else:
-        update = _render(stored, thumbnailer.store.read(created.key), thumbnailer=thumbnailer)
-    return _finish(update, owner, asset_id, thumbnailer=thumbnailer)
+    try:
+        update = _update_for(stored, created, info.size, thumbnailer=thumbnailer)
+    except ObjectChanged:
+        return "stale"
+    return _finish(update, created, asset, thumbnailer=thumbnailer)
 
 
 def process_event(event: S3Event, *, thumbnailer: Thumbnailer, context: LambdaContext | None = None) -> dict[str, str]:

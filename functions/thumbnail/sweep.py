@@ -9,6 +9,7 @@ module never imports Pillow: the gallery API uses it too.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from functions.common.errors import NotFound
@@ -20,23 +21,48 @@ from functions.system import PURGE_SHARDS
 _UNFINISHED = frozenset({AssetStatus.PENDING, AssetStatus.PROCESSING})
 
 
+@dataclass
+class SweepResult:
+    """How many assets were announced again, and why the others that should have been were not."""
+
+    swept: int = 0
+    failed: dict[str, str] = field(default_factory=dict)  # asset id (or the shard whose Query failed) -> reason
+
+
 def retrigger(asset: Asset, *, store: ObjectStore) -> bool:
     """Make S3 announce the asset's original again; False when there is no original to announce."""
     return store.rewrite_in_place(asset.original_key)
 
 
-def sweep_unfinished(*, now: datetime, repository: AssetRepository, store: ObjectStore, older_than: timedelta) -> int:
-    """Re-trigger every asset unfinished since before `now - older_than` whose original exists; returns how many."""
+def _sweep_one(owner: str, asset_id: str, *, repository: AssetRepository, store: ObjectStore) -> bool:
+    try:
+        asset = repository.get(owner, asset_id).asset
+    except NotFound:
+        return False
+    if asset.status not in _UNFINISHED or asset.deleting:
+        return False
+    return retrigger(asset, store=store)
+
+
+def sweep_unfinished(
+    *, now: datetime, repository: AssetRepository, store: ObjectStore, older_than: timedelta
+) -> SweepResult:
+    """Re-trigger every asset unfinished since before `now - older_than` whose original exists.
+
+    One asset (or shard) that fails is reported and never stops the others; the next run tries it again.
+    """
     cutoff = now - older_than
-    retriggered = 0
+    result = SweepResult()
     for shard in range(PURGE_SHARDS):
-        for owner, asset_id in list(repository.unfinished_before(shard, cutoff)):
+        try:
+            unfinished = list(repository.unfinished_before(shard, cutoff))
+        except Exception as error:  # a failed Query loses only its shard for this run
+            result.failed[f"shard {shard}"] = f"sweep selection failed: {error}"
+            continue
+        for owner, asset_id in unfinished:
             try:
-                asset = repository.get(owner, asset_id).asset
-            except NotFound:
-                continue
-            if asset.status not in _UNFINISHED or asset.deleting:
-                continue
-            if retrigger(asset, store=store):
-                retriggered += 1
-    return retriggered
+                if _sweep_one(owner, asset_id, repository=repository, store=store):
+                    result.swept += 1
+            except Exception as error:  # one failing asset never stops the others
+                result.failed[asset_id] = f"sweep failed: {error}"
+    return result

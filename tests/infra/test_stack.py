@@ -210,6 +210,20 @@ def test_default_authorizer_is_the_stacks_cognito_user_pool(synthesized: Synthes
     assert not synthesized.resources("AWS::Cognito::UserPoolClient")[client_id]["Properties"].get("GenerateSecret")
 
 
+def test_spa_client_allows_srp_and_the_iam_signed_admin_sign_in_but_no_plain_password(
+    synthesized: Synthesized,
+) -> None:
+    # Given the stack's SPA client
+    (client,) = synthesized.resources("AWS::Cognito::UserPoolClient").values()
+    # Then people sign in with SRP, `make e2e` signs its test users in with AdminInitiateAuth (IAM-signed), and the
+    # public password flow, which would take a password from anyone holding the client id, stays off
+    assert set(client["Properties"]["ExplicitAuthFlows"]) == {
+        "ALLOW_USER_SRP_AUTH",
+        "ALLOW_ADMIN_USER_PASSWORD_AUTH",
+        "ALLOW_REFRESH_TOKEN_AUTH",
+    }
+
+
 @pytest.fixture(scope="module")
 def external_issuer(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     return synthesize(EXTERNAL_ISSUER_CONTEXT, tmp_path_factory.mktemp("cdk-out-issuer"))
@@ -278,19 +292,50 @@ def test_presigning_functions_hold_what_their_urls_need(template: dict[str, Any]
         assert {("s3:GetObject", ORIGINALS), ("s3:GetObject", THUMBS)} <= named_permissions(template, name)
 
 
-def test_gallery_rewrites_originals_only_as_a_copy_of_themselves(template: dict[str, Any]) -> None:
-    # Given the gallery's statement that allows PutObject on originals/ (reprocess copies an original onto itself)
+@pytest.mark.parametrize("function", ["gallery", "purge"])
+def test_gallery_and_purge_rewrite_originals_only_as_a_copy_of_themselves(
+    template: dict[str, Any], function: str
+) -> None:
+    # Given the statement that allows PutObject on originals/ (reprocess and the sweep of lost upload events copy an
+    # original onto itself so S3 announces it again)
     from tests.infra.template_tools import statements_of
 
     statements = [
         statement
-        for statement in statements_of(template, function_ids(template)["gallery"])
+        for statement in statements_of(template, function_ids(template)[function])
         if "s3:PutObject" in statement["Action"]
     ]
-    # Then it holds only under the condition that the object is copied from originals/
+    # Then it holds only under the condition that the object is copied from originals/, and nothing else is put
     assert len(statements) == 1
     copy_source = statements[0]["Condition"]["StringLike"]["s3:x-amz-copy-source"]
     assert render(copy_source).endswith(f"/{system.ORIGINALS_PREFIX}*")
+    assert {resource for action, resource in named_permissions(template, function) if action == "s3:PutObject"} == {
+        ORIGINALS
+    }
+
+
+def test_purge_may_read_originals_to_re_announce_them(template: dict[str, Any]) -> None:
+    # Then the purge reads originals (HeadObject of the sweep, and CopyObject's source) but no thumbnail
+    allowed = named_permissions(template, "purge")
+    assert ("s3:GetObject", ORIGINALS) in allowed
+    assert ("s3:GetObject", THUMBS) not in allowed
+
+
+def test_only_the_functions_asking_whether_an_original_exists_may_list_and_only_under_originals(
+    template: dict[str, Any],
+) -> None:
+    # Then gallery (reprocess), thumbnail (an event for an object deleted since) and purge (abandoned uploads, the
+    # sweep) list the bucket: S3 answers a missing key's HeadObject with 403 to a role that may not
+    assert holders(template, "s3:ListBucket", "<MEDIA.Arn>") == {"gallery", "thumbnail", "purge"} & set(
+        system.FUNCTIONS
+    )
+    # And each may list only keys under originals/
+    from tests.infra.template_tools import statements_of
+
+    for name in system.FUNCTIONS:
+        for statement in statements_of(template, function_ids(template)[name]):
+            if "s3:ListBucket" in statement["Action"]:
+                assert statement["Condition"] == {"StringLike": {"s3:prefix": f"{system.ORIGINALS_PREFIX}*"}}, name
 
 
 def test_gallery_and_sign_have_nothing_of_the_internet_fetcher(template: dict[str, Any]) -> None:

@@ -46,7 +46,7 @@ def new_asset(
     """An asset with a unique, sortable id; `purgeAt` is set when it is trashed, as the gallery does."""
     return Asset(
         owner=owner,
-        id=f"A{next(_counter):025d}",
+        id=f"0{next(_counter):025d}",  # ULID-shaped: the API refuses any other id
         status=status,
         source=AssetSource.UPLOAD,
         asset_type=AssetType.UPLOADED,

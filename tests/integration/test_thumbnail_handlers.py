@@ -14,6 +14,10 @@ from tests.api_events import FakeContext, decoded, http_event
 from tests.conftest import BUCKET, TABLE
 from tests.thumbnail_support import IDEMPOTENCY_TABLE, created_event, image_bytes, new_asset, quadrants
 
+# ULID-shaped, as every id the API accepts.
+FAILED_ID = "01" + "F1".rjust(24, "0")
+READY_ID = "01" + "R1".rjust(24, "0")
+
 ENVIRONMENT = {
     "ASSET_TABLE_NAME": TABLE,
     "MEDIA_BUCKET_NAME": BUCKET,
@@ -73,25 +77,25 @@ def test_reprocess_route_answers_202_for_failed_and_409_otherwise(
 ) -> None:
     # Given a failed asset with its original, and a ready one
     _, gallery_handler = handlers
-    failed = repository.create(new_asset("carol", "F1", now=now, status=AssetStatus.FAILED)).asset
-    stored = repository.get("carol", "F1")
+    failed = repository.create(new_asset("carol", FAILED_ID, now=now, status=AssetStatus.FAILED)).asset
+    stored = repository.get("carol", FAILED_ID)
     repository.replace(stored, failed.model_copy(update={"error": AssetError(code="invalid_image", message="bad")}))
     s3_client.put_object(Bucket=BUCKET, Key=failed.original_key, Body=image_bytes(quadrants(), "JPEG"))
-    repository.create(new_asset("carol", "R1", now=now, status=AssetStatus.READY))
+    repository.create(new_asset("carol", READY_ID, now=now, status=AssetStatus.READY))
 
     # When the owner asks to reprocess each (and another user asks for the failed one)
     ok_status, ok_body = decoded(
-        gallery_handler(http_event("POST", "/assets/F1/reprocess", sub="carol"), FakeContext())
+        gallery_handler(http_event("POST", f"/assets/{FAILED_ID}/reprocess", sub="carol"), FakeContext())
     )
     ready_status, ready_body = decoded(
-        gallery_handler(http_event("POST", "/assets/R1/reprocess", sub="carol"), FakeContext())
+        gallery_handler(http_event("POST", f"/assets/{READY_ID}/reprocess", sub="carol"), FakeContext())
     )
     other_status, other_body = decoded(
-        gallery_handler(http_event("POST", "/assets/F1/reprocess", sub="mallory"), FakeContext())
+        gallery_handler(http_event("POST", f"/assets/{FAILED_ID}/reprocess", sub="mallory"), FakeContext())
     )
 
     # Then the failed one is accepted and back to processing; the ready one is a 409; a stranger gets a 404
     assert ok_status == 202
-    assert (ok_body["id"], ok_body["status"], ok_body["error"]) == ("F1", "processing", None)
+    assert (ok_body["id"], ok_body["status"], ok_body["error"]) == (FAILED_ID, "processing", None)
     assert (ready_status, ready_body["code"]) == (409, "not_failed")
     assert (other_status, other_body["code"]) == (404, "not_found")

@@ -53,10 +53,10 @@ class FlakyStore(ObjectStore):
 
     failing = True
 
-    def read(self, key: str) -> bytes:
+    def read(self, key: str, *, etag: str | None = None) -> bytes:
         if self.failing:
             raise TransientError("SlowDown")
-        return super().read(key)
+        return super().read(key, etag=etag)
 
 
 @pytest.fixture
@@ -284,3 +284,155 @@ def test_keys_outside_originals_are_ignored(s3_client: Any, thumbnailer_for: Cal
     # Then it is ignored and the object stays
     assert outcomes == {"thumbs/alice/X.webp": "ignored"}
     assert s3_client.head_object(Bucket=BUCKET, Key="thumbs/alice/X.webp")["ContentLength"] == 1
+
+
+# A presigned POST can be used again until it expires: the record must follow the bytes stored, not the first ones.
+
+
+def _png(colour: tuple[int, int, int]) -> bytes:
+    """An uncompressed PNG: the same size whatever the colour, as a reused POST (its size pinned) requires."""
+    return image_bytes(Image.new("RGB", (64, 48), colour), "PNG", compress_level=0)
+
+
+RED, BLUE = _png((220, 30, 30)), _png((30, 30, 220))
+LATER = "2026-11-21T13:00:00.000Z"
+
+
+def _post(s3_client: Any, asset_id: str, body: bytes) -> str:
+    """Another POST of the same slot: other bytes, same key, size and type; returns the new eTag."""
+    key = f"originals/{OWNER}/{asset_id}"
+    return str(s3_client.put_object(Bucket=BUCKET, Key=key, Body=body, ContentType="image/png")["ETag"])
+
+
+def _sha256(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def _thumb_pixel(s3_client: Any, asset_id: str) -> tuple[int, ...]:
+    body = s3_client.get_object(Bucket=BUCKET, Key=f"thumbs/{OWNER}/{asset_id}.webp")["Body"].read()
+    return tuple(Image.open(io.BytesIO(body)).convert("RGB").getpixel((10, 10)))
+
+
+def test_a_second_post_of_other_bytes_onto_a_ready_asset_is_processed_in_full(
+    s3_client: Any, repository: AssetRepository, thumbnailer_for: Callable[..., Thumbnailer], now: datetime
+) -> None:
+    # Given an asset made ready from red bytes
+    assert len(RED) == len(BLUE) and RED != BLUE
+    thumbnailer = thumbnailer_for()
+    process_event(_event("P1", _upload(s3_client, repository, "P1", RED, now)), thumbnailer=thumbnailer)
+    before = repository.get(OWNER, "P1").asset
+
+    # When the same slot is posted again with blue bytes of the same size and type, and its event arrives
+    outcomes = process_event(_event("P1", _post(s3_client, "P1", BLUE), event_time=LATER), thumbnailer=thumbnailer)
+
+    # Then the asset describes the blue bytes: sha256, size, mime, placeholder and thumbnail
+    assert outcomes == {"originals/alice/P1": "ready"}
+    after = repository.get(OWNER, "P1").asset
+    assert after.status == AssetStatus.READY
+    assert (after.sha256, after.size, after.mime) == (_sha256(BLUE), len(BLUE), "image/png")
+    assert before.placeholder is not None and after.placeholder is not None
+    assert after.placeholder.color != before.placeholder.color
+    red_part, _, blue_part = _thumb_pixel(s3_client, "P1")
+    assert blue_part > 150 > red_part
+    # And duplicates are looked up by the bytes stored now
+    assert [asset.id for asset in repository.with_sha256(OWNER, _sha256(BLUE))] == ["P1"]
+    assert repository.with_sha256(OWNER, _sha256(RED)) == []
+
+
+def test_another_delivery_of_the_same_object_is_a_no_op_without_any_s3_call(
+    s3_client: Any, repository: AssetRepository, thumbnailer_for: Callable[..., Thumbnailer], now: datetime
+) -> None:
+    # Given an asset made ready from its original
+    maker = CountingMake()
+    thumbnailer = thumbnailer_for(make=maker)
+    etag = _upload(s3_client, repository, "P2", RED, now)
+    process_event(_event("P2", etag), thumbnailer=thumbnailer)
+    before = repository.get(OWNER, "P2")
+    s3_calls: list[str] = []
+    s3_client.meta.events.register("before-call.s3", lambda model, **_: s3_calls.append(model.name))
+
+    # When a different event for the very same object arrives (not a re-sent one: the idempotency store misses)
+    outcomes = process_event(_event("P2", etag, event_time=LATER), thumbnailer=thumbnailer)
+
+    # Then nothing is read, rendered or written
+    assert outcomes == {"originals/alice/P2": "skipped"}
+    assert (s3_calls, maker.calls) == ([], 1)
+    assert repository.get(OWNER, "P2") == before
+
+
+def test_the_late_event_of_the_replaced_bytes_changes_nothing(
+    s3_client: Any, repository: AssetRepository, thumbnailer_for: Callable[..., Thumbnailer], now: datetime
+) -> None:
+    # Given red bytes replaced by blue ones, the blue event handled first
+    thumbnailer = thumbnailer_for()
+    red_etag = _upload(s3_client, repository, "P3", RED, now)
+    process_event(_event("P3", _post(s3_client, "P3", BLUE), event_time=LATER), thumbnailer=thumbnailer)
+
+    # When the red event arrives late
+    outcomes = process_event(_event("P3", red_etag), thumbnailer=thumbnailer)
+
+    # Then it is stale and the record still describes the blue bytes
+    assert outcomes == {"originals/alice/P3": "stale"}
+    assert repository.get(OWNER, "P3").asset.sha256 == _sha256(BLUE)
+
+
+def test_a_replacement_that_is_not_an_image_fails_and_forgets_the_previous_facts(
+    s3_client: Any, repository: AssetRepository, thumbnailer_for: Callable[..., Thumbnailer], now: datetime
+) -> None:
+    # Given a ready asset
+    thumbnailer = thumbnailer_for()
+    process_event(_event("P4", _upload(s3_client, repository, "P4", RED, now)), thumbnailer=thumbnailer)
+
+    # When its slot is posted again with bytes of the same size that are no image
+    junk = b"\x00" * len(RED)
+    outcomes = process_event(_event("P4", _post(s3_client, "P4", junk), event_time=LATER), thumbnailer=thumbnailer)
+
+    # Then it is failed, and nothing it records describes the red bytes any more
+    assert outcomes == {"originals/alice/P4": "failed"}
+    asset = repository.get(OWNER, "P4").asset
+    assert asset.error is not None
+    assert (asset.status, asset.error.code) == (AssetStatus.FAILED, "unsupported_media_type")
+    assert (asset.sha256, asset.size, asset.width, asset.height, asset.placeholder) == (
+        _sha256(junk),
+        len(junk),
+        None,
+        None,
+        None,
+    )
+
+
+def test_a_failed_asset_whose_slot_is_posted_again_with_an_image_becomes_ready(
+    s3_client: Any, repository: AssetRepository, thumbnailer_for: Callable[..., Thumbnailer], now: datetime
+) -> None:
+    # Given an asset failed on bytes that are no image
+    thumbnailer = thumbnailer_for()
+    process_event(_event("P5", _upload(s3_client, repository, "P5", b"\x00" * len(RED), now)), thumbnailer=thumbnailer)
+    assert repository.get(OWNER, "P5").asset.status == AssetStatus.FAILED
+
+    # When the slot is posted again with an image / Then the asset is ready from it
+    outcomes = process_event(_event("P5", _post(s3_client, "P5", RED), event_time=LATER), thumbnailer=thumbnailer)
+    assert outcomes == {"originals/alice/P5": "ready"}
+    asset = repository.get(OWNER, "P5").asset
+    assert (asset.sha256, asset.error) == (_sha256(RED), None)
+
+
+def test_an_asset_recorded_without_an_etag_is_not_redone_for_the_same_bytes(
+    s3_client: Any, repository: AssetRepository, thumbnailer_for: Callable[..., Thumbnailer], now: datetime
+) -> None:
+    # Given a ready asset recorded before eTags were kept (or whose eTag is not the bytes' MD5)
+    maker = CountingMake()
+    thumbnailer = thumbnailer_for(make=maker)
+    etag = _upload(s3_client, repository, "P6", RED, now)
+    process_event(_event("P6", etag), thumbnailer=thumbnailer)
+    stored = repository.get(OWNER, "P6")
+    repository.replace(stored, stored.asset.model_copy(update={"original_etag": None}))
+
+    # When an event for the same bytes arrives
+    outcomes = process_event(_event("P6", etag, event_time=LATER), thumbnailer=thumbnailer)
+
+    # Then the bytes are compared, not rendered again, and the eTag is recorded for next time
+    assert outcomes == {"originals/alice/P6": "ready"}
+    assert maker.calls == 1
+    assert repository.get(OWNER, "P6").asset.original_etag == etag.strip('"')

@@ -58,11 +58,12 @@ class FakeRepository:
         self.released: list[str] = []
         self.keys_sent_before_record: dict[str, set[str]] = {}
 
-    def delete_claimed(self, keys: Iterable[tuple[str, str]]) -> None:
+    def delete_claimed(self, keys: Iterable[tuple[str, str]]) -> dict[str, str]:
         sent = {key for call in self.store.calls for key in call}
         for _owner, asset_id in keys:
             self.deleted.append(asset_id)
             self.keys_sent_before_record[asset_id] = sent
+        return {}
 
     def release_claim(self, owner: str, asset_id: str) -> None:
         self.released.append(asset_id)
