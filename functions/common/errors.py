@@ -61,6 +61,33 @@ class TransientError(Exception):
     """A failure worth retrying (throttling, timeouts); never shown to clients as their fault."""
 
 
+class PermanentError(Exception):
+    """A storage service refused a request that no retry can fix (e.g. DynamoDB's ValidationException).
+
+    The API bounds every input that reaches a key or an item first, so such a refusal is our bug: a 500
+    `internal_error`, logged with its cause; never a 503 that invites the client to retry the same request.
+    """
+
+
+# AWS error codes of a request that may succeed if sent again: throttling, the service's own 5xx, conflicts in flight.
+RETRYABLE_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "TransactionConflictException",
+        "TransactionInProgressException",
+    }
+)
+
+
+def is_retryable(code: str | None) -> bool:
+    """No code means no answer (connection lost, timeout): retry; any other code outside the set refuses the request."""
+    return code is None or code in RETRYABLE_CODES
+
+
 def problem(status: int, title: str, detail: str, code: str, **extra: Any) -> dict[str, Any]:
     """An RFC 9457 problem document with our stable `code`."""
     return {"type": "about:blank", "title": title, "status": status, "detail": detail, "code": code, **extra}
@@ -68,3 +95,14 @@ def problem(status: int, title: str, detail: str, code: str, **extra: Any) -> di
 
 def problem_for(error: DomainError) -> dict[str, Any]:
     return problem(error.status, error.title, error.detail, error.code)
+
+
+def problem_codes() -> dict[str, tuple[int, str]]:
+    """Every stable `code` a problem can carry, with its status and title: each DomainError loaded, 503 and 500."""
+    codes = {"unavailable": (503, "Service unavailable"), "internal_error": (500, "Internal error")}
+    pending = list(DomainError.__subclasses__())
+    while pending:
+        kind = pending.pop()
+        pending.extend(kind.__subclasses__())
+        codes.setdefault(kind.code, (kind.status, kind.title))
+    return dict(sorted(codes.items()))

@@ -98,6 +98,8 @@ class Asset(AssetContent):
     owner: str
     # Set by the claim that starts a deletion forever; a restore never brings such an asset back.
     deleting: bool = False
+    # The S3 eTag of the original that the recorded facts (sha256, size, mime, dimensions, thumbnail) describe.
+    original_etag: str | None = None
 
     @property
     def original_key(self) -> str:

@@ -33,11 +33,9 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, PynamoDBExc
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
-from functions.common.errors import Conflict, NotFound, TransientError
+from functions.common.errors import Conflict, NotFound, PermanentError, TransientError, is_retryable
 from functions.common.models import Asset, AssetError, AssetSource, AssetStatus, AssetType, Placeholder, View
 from functions.system import PURGE_SHARDS
-
-_THROTTLING = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
 
 
 def _epoch_ms(moment: datetime) -> int:
@@ -168,6 +166,7 @@ _DOC_FIELDS = (
     "placeholder",
     "error",
     "deleting",
+    "original_etag",
 )
 
 
@@ -234,18 +233,24 @@ def _to_asset(record: Model) -> StoredAsset:
         placeholder=Placeholder.model_validate(doc["placeholder"]) if doc.get("placeholder") else None,
         error=AssetError.model_validate(doc["error"]) if doc.get("error") else None,
         deleting=bool(doc.get("deleting", False)) or record.deleting_ms is not None,
+        original_etag=doc.get("original_etag"),
     )
     return StoredAsset(asset=asset, version=int(record.version or 0))
 
 
 def _raise_domain(error: PynamoDBException) -> None:
-    """Turn a pynamodb failure into a domain exception; throttling is transient, a failed condition a conflict."""
+    """Turn a pynamodb failure into a domain exception: a failed condition is a conflict; throttling, DynamoDB's
+    own 5xx and no answer at all (connection, timeout: no code) are transient; any other code refuses the
+    request itself (ValidationException, AccessDeniedException, ResourceNotFoundException, ...), which the
+    same request can never get past, so it is permanent, never retried as if DynamoDB were busy.
+    """
     code = getattr(error, "cause_response_code", None)
     if code == "ConditionalCheckFailedException":
         raise Conflict("The asset changed meanwhile.") from error
-    if code in _THROTTLING:
-        raise TransientError(str(error)) from error
-    raise TransientError(f"DynamoDB failed: {error}") from error
+    if is_retryable(code):
+        raise TransientError(f"DynamoDB failed: {error}") from error
+    message = getattr(error, "cause_response_message", None) or str(error)
+    raise PermanentError(f"DynamoDB refused the request ({code}): {message}") from error
 
 
 class AssetRepository:
@@ -415,18 +420,19 @@ class AssetRepository:
         except UpdateError as error:
             _raise_domain(error)
 
-    def delete_claimed(self, keys: Iterable[tuple[str, str]]) -> None:
-        """Delete claimed records (owner, asset id) with BatchWriteItem; a missing record counts as deleted.
-
-        No condition is needed: a claimed record can no longer be restored, only finished.
-        """
-        model = self._model
-        try:
-            with model.batch_write() as batch:
-                for owner, asset_id in dict.fromkeys(keys):
-                    batch.delete(model(owner=owner, asset_id=asset_id))
-        except PynamoDBException as error:
-            _raise_domain(error)
+    def delete_claimed(self, keys: Iterable[tuple[str, str]]) -> dict[str, str]:
+        """Delete claimed records (owner, asset id), one DeleteItem each; returns id -> why it was not deleted."""
+        # Holds while claimed (claims are never cleared) or gone, so a missing record counts as deleted. Never
+        # BatchWriteItem: it takes no condition, and no role holds it since it could also put items.
+        claimed_or_gone = self._model.asset_id.does_not_exist() | self._model.deleting_ms.exists()
+        refused: dict[str, str] = {}
+        for owner, asset_id in dict.fromkeys(keys):
+            try:
+                self._model._get_connection().delete_item(owner, range_key=asset_id, condition=claimed_or_gone)
+            except DeleteError as error:
+                code = getattr(error, "cause_response_code", None)
+                refused[asset_id] = "no longer claimed" if code == "ConditionalCheckFailedException" else str(error)
+        return refused
 
     def all_trash(self, owner: str) -> Iterator[Asset]:
         try:

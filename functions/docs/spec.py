@@ -42,7 +42,40 @@ def build_openapi_document() -> str:
         if not route.auth:
             for operation in spec["paths"].get(route.path, {}).values():
                 operation["security"] = []
+    _declare_problems(spec)
     return json.dumps(spec, indent=2, ensure_ascii=False) + "\n"
+
+
+def _declare_problems(spec: dict[str, Any]) -> None:
+    """Every error is problem+json with a stable `code`: declare the schema and its codes, and answer 422 with it."""
+    from functions.common.errors import problem_codes
+
+    codes = problem_codes()
+    schemas = spec["components"]["schemas"]
+    schemas["Problem"] = {
+        "type": "object",
+        "title": "Problem",
+        "description": "RFC 9457 problem details. `code`: "
+        + "; ".join(f"`{code}` ({status}, {title})" for code, (status, title) in codes.items()),
+        "required": ["type", "title", "status", "detail", "code"],
+        "properties": {
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "detail": {"type": "string"},
+            "code": {"type": "string", "enum": list(codes)},
+            "errors": {"type": "array", "items": {"type": "object"}, "description": "validation_error: each field"},
+        },
+    }
+    invalid = {
+        "description": "Invalid request (`validation_error`, or the route's own 422 codes)",
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+    for path in spec["paths"].values():
+        for operation in path.values():
+            if "422" in operation.get("responses", {}):
+                operation["responses"]["422"] = invalid
+    schemas.pop("HTTPValidationError", None)  # FastAPI's shape, which no route of ours answers with
 
 
 def main() -> None:

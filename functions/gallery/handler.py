@@ -14,7 +14,7 @@ with imports_without_gc():
     from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-    from functions.common.api import caller, create_app
+    from functions.common.api import caller, create_app, known_asset_id
     from functions.common.models import AssetOut, AssetType, View
     from functions.common.wiring import gallery_service
     from functions.gallery import logic
@@ -22,7 +22,8 @@ with imports_without_gc():
 
 logger = Logger(service="gallery")
 router = APIGatewayHttpRouter()
-AssetId = Annotated[str, Path(min_length=1, max_length=64)]
+# Not validated as a pattern (that would be a 422): an id that is not a ULID is simply unknown, a 404 `not_found`.
+AssetId = Annotated[str, Path(description="The asset's id, a ULID; any other value is unknown: 404")]
 
 
 @lru_cache(maxsize=1)
@@ -49,17 +50,17 @@ def list_gallery(
 
 @router.get("/assets/<id>", tags=["assets"])
 def get_asset(id: AssetId) -> AssetOut:
-    return logic.get_asset(owner=caller(router), asset_id=id, gallery=_gallery())
+    return logic.get_asset(owner=caller(router), asset_id=known_asset_id(id), gallery=_gallery())
 
 
 @router.patch("/assets/<id>", tags=["assets"])
 def patch_asset(id: AssetId, request: logic.PatchRequest) -> AssetOut:
-    return logic.patch_asset(owner=caller(router), asset_id=id, request=request, gallery=_gallery())
+    return logic.patch_asset(owner=caller(router), asset_id=known_asset_id(id), request=request, gallery=_gallery())
 
 
 @router.delete("/assets/<id>", tags=["assets"])
 def delete_asset(id: AssetId) -> Response[str]:
-    logic.delete_asset(owner=caller(router), asset_id=id, gallery=_gallery())
+    logic.delete_asset(owner=caller(router), asset_id=known_asset_id(id), gallery=_gallery())
     return Response(status_code=204, body="")
 
 
@@ -70,13 +71,13 @@ def bulk(request: logic.BulkRequest) -> logic.BulkResponse:
 
 @router.get("/assets/<id>/download", tags=["assets"])
 def download(id: AssetId) -> Response[str]:
-    url = logic.download_url(owner=caller(router), asset_id=id, gallery=_gallery())
+    url = logic.download_url(owner=caller(router), asset_id=known_asset_id(id), gallery=_gallery())
     return Response(status_code=302, body="", headers={"Location": url, "Cache-Control": "no-store"})
 
 
 @router.post("/assets/<id>/reprocess", tags=["assets"])
 def reprocess(id: AssetId) -> Response[AssetOut]:
-    asset = logic.reprocess_asset(owner=caller(router), asset_id=id, gallery=_gallery())
+    asset = logic.reprocess_asset(owner=caller(router), asset_id=known_asset_id(id), gallery=_gallery())
     return Response(status_code=202, content_type="application/json", body=asset)
 
 

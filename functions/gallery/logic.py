@@ -13,6 +13,7 @@ from functions.common.clock import Clock
 from functions.common.cursor import CursorCodec
 from functions.common.deletion import DeletionFailed, delete_forever
 from functions.common.errors import Conflict, DomainError, InvalidRequest, NotFailed, NotFound, NotReady
+from functions.common.ids import is_ulid
 from functions.common.models import Asset, AssetOut, AssetStatus, AssetType, CamelModel, View
 from functions.common.presenter import STORED_STATUSES, present
 from functions.common.repository import AssetRepository, StoredAsset
@@ -154,7 +155,8 @@ _BULK_PATCH = {
 
 def bulk_action(*, owner: str, request: BulkRequest, gallery: Gallery) -> BulkResponse:
     """Apply one action to many ids; each id gets its own outcome and one failure never stops the others."""
-    found = gallery.repository.batch_get(owner, request.ids)
+    # An id that is not a ULID can never exist: it is `not_found` without becoming a DynamoDB key.
+    found = gallery.repository.batch_get(owner, [asset_id for asset_id in request.ids if is_ulid(asset_id)])
     results: list[BulkResult] = []
     for asset_id in request.ids:
         stored = found.get(asset_id)
@@ -211,7 +213,7 @@ def reprocess_asset(*, owner: str, asset_id: str, gallery: Gallery) -> AssetOut:
     stored = gallery.repository.get(owner, asset_id)
     if stored.asset.status != AssetStatus.FAILED or stored.asset.deleting:
         raise NotFailed(f"The asset is {stored.asset.status.value}; only failed assets can be reprocessed.")
-    if gallery.store.head(stored.asset.original_key) is None:
+    if not gallery.store.exists(stored.asset.original_key):  # a listing: HeadObject of a missing key is a 403
         raise NotReady("The asset has no stored original to reprocess.")
     update = {"status": AssetStatus.PROCESSING, "error": None, "updated_at": gallery.clock()}
     processing = gallery.repository.replace(stored, stored.asset.model_copy(update=update))

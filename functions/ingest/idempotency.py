@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from functions.common.errors import DomainError, TransientError
+from functions.common.errors import DomainError, PermanentError, TransientError, is_retryable
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer, IdempotencyConfig
@@ -97,5 +97,10 @@ class PowertoolsIdempotency:
         except IdempotencyAlreadyInProgressError as error:
             raise KeyAlreadyInProgress(key) from error
         except IdempotencyPersistenceLayerError as error:
+            # Powertools wraps whatever the store raised; a refusal no retry can fix must not read as "busy".
+            cause = error.__cause__
+            code = getattr(cause, "response", {}).get("Error", {}).get("Code") if cause is not None else None
+            if not is_retryable(code):
+                raise PermanentError(f"idempotency store refused the request ({code}): {error}") from error
             raise TransientError(f"idempotency store failed: {error}") from error
         return result

@@ -12,7 +12,7 @@ from pydantic import Field
 
 from functions.common.clock import Clock
 from functions.common.errors import DomainError, InvalidRequest
-from functions.common.metadata import AssetMetadata
+from functions.common.metadata import MAX_FILENAME_LENGTH, AssetMetadata
 from functions.common.models import Asset, AssetOut, AssetSource, AssetStatus, AssetType, new_asset
 from functions.common.presenter import present
 from functions.common.repository import AssetRepository
@@ -99,7 +99,8 @@ def _once(key: str, body: dict[str, Any], action: Callable[[], dict[str, Any]], 
 def _create(*, owner: str, request: IngestRequest, source_url: str, ingester: Ingester) -> str:
     now = ingester.clock()
     metadata = request.model_dump(include=set(AssetMetadata.model_fields))
-    metadata["filename"] = metadata.get("filename") or basename(request.url.split("?")[0].split("#")[0]) or None
+    derived = basename(request.url.split("?")[0].split("#")[0])[:MAX_FILENAME_LENGTH]
+    metadata["filename"] = metadata.get("filename") or derived or None
     asset = new_asset(
         owner=owner,
         now=now,

@@ -11,6 +11,7 @@ from pydantic import Field, field_validator
 from functions.common.clock import Clock
 from functions.common.errors import InvalidRequest
 from functions.common.formats import ACCEPTED_MIME_TYPES
+from functions.common.ids import is_ulid
 from functions.common.metadata import AssetMetadata
 from functions.common.models import (
     AssetOut,
@@ -129,7 +130,8 @@ def sign_upload(*, owner: str, request: SignUploadRequest, signer: Signer) -> Si
 def sign_read(*, owner: str, request: SignReadRequest, signer: Signer) -> SignReadResponse:
     """Fresh read URLs for the caller's assets that have the variant; every other id is `missing`."""
     now = signer.clock()
-    found = signer.repository.batch_get(owner, request.ids)
+    # An id that is not a ULID can never exist: it is `missing` without becoming a DynamoDB key.
+    found = signer.repository.batch_get(owner, [asset_id for asset_id in request.ids if is_ulid(asset_id)])
     urls: dict[str, SignedUrl] = {}
     missing: list[str] = []
     for asset_id in dict.fromkeys(request.ids):

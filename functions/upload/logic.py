@@ -41,7 +41,7 @@ def metadata_from_form(fields: dict[str, str | None], *, default_filename: str |
             data["sourceAssetIds"] = [part.strip() for part in str(data["sourceAssetIds"]).split(",") if part.strip()]
         data.setdefault("filename", default_filename or None)
         return AssetMetadata.model_validate(data)
-    except json.JSONDecodeError as error:
+    except (json.JSONDecodeError, RecursionError) as error:  # nested beyond what the parser can even read
         raise InvalidRequest("params: must be a JSON object") from error
     except ValidationError as error:
         details = "; ".join(f"{'.'.join(map(str, item['loc']))}: {item['msg']}" for item in error.errors())
