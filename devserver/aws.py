@@ -4,34 +4,64 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import threading
 from pathlib import Path
 from typing import Any
 
 import boto3
-from moto.server import ThreadedMotoServer
 
 from devserver.config import ASSET_TABLE, IDEMPOTENCY_TABLE, MEDIA_BUCKET, REGION, THUMBNAIL_QUEUE
+from devserver.s3gate import Authorizer, GatedMotoServer, S3Gate, local_principals
 from functions.common.repository import AssetRepository
 from functions.system import ORIGINALS_PREFIX
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def bucket_cors_rules(origins: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The media bucket's CORS rules: what moto is configured with and what the gate adds to its refusals."""
+    if not origins:
+        return []
+    return [
+        {
+            "AllowedOrigins": list(origins),
+            "AllowedMethods": ["GET", "POST", "HEAD"],
+            "AllowedHeaders": ["*"],
+            "ExposeHeaders": ["ETag"],
+            "MaxAgeSeconds": 600,
+        }
+    ]
+
+
+def deployed_policies_authorizer() -> Authorizer:
+    """Each function's policy as the stack synthesizes it (devserver/iam), judging what its presigned requests do."""
+    from devserver.s3gate.authorizers import deployed_policies
+
+    return deployed_policies(ASSET_TABLE, IDEMPOTENCY_TABLE, MEDIA_BUCKET)
 
 
 class EmbeddedAws:
-    """moto on 127.0.0.1 with the bucket, tables and the S3→SQS notification of the deployed stack."""
+    """moto on 127.0.0.1 with the bucket, tables and the S3→SQS notification of the deployed stack.
 
-    def __init__(self, state_dir: Path, cors_origins: tuple[str, ...]) -> None:
-        self.port = free_port()
-        self.endpoint = f"http://127.0.0.1:{self.port}"
+    moto runs behind the S3 gate (devserver/s3gate): presigned URLs and browser-form POSTs to the media bucket are
+    checked as S3 checks them (signature, expiry, POST policy) and authorized as the function that signed them.
+    """
+
+    def __init__(self, state_dir: Path, cors_origins: tuple[str, ...], authorizer: Authorizer | None = None) -> None:
         self._state_dir = state_dir
-        self._cors_origins = cors_origins
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self._cors_rules = bucket_cors_rules(cors_origins)
+        chosen = authorizer or deployed_policies_authorizer()
+
+        def gate(app: Any) -> S3Gate:
+            return S3Gate(
+                app,
+                buckets={MEDIA_BUCKET: self._cors_rules},
+                principals=local_principals(),
+                authorizer=chosen,
+                region=REGION,
+            )
+
+        self._server = GatedMotoServer("127.0.0.1", 0, gate)
+        self.port = self._server.port
+        self.endpoint = f"http://127.0.0.1:{self.port}"
         self._lock = threading.Lock()
         self.queue_url = ""
 
@@ -55,21 +85,8 @@ class EmbeddedAws:
     def _create_resources(self) -> None:
         s3, sqs, dynamodb = self.client("s3"), self.client("sqs"), self.client("dynamodb")
         s3.create_bucket(Bucket=MEDIA_BUCKET)
-        if self._cors_origins:
-            s3.put_bucket_cors(
-                Bucket=MEDIA_BUCKET,
-                CORSConfiguration={
-                    "CORSRules": [
-                        {
-                            "AllowedOrigins": list(self._cors_origins),
-                            "AllowedMethods": ["GET", "POST", "HEAD"],
-                            "AllowedHeaders": ["*"],
-                            "ExposeHeaders": ["ETag"],
-                            "MaxAgeSeconds": 600,
-                        }
-                    ]
-                },
-            )
+        if self._cors_rules:
+            s3.put_bucket_cors(Bucket=MEDIA_BUCKET, CORSConfiguration={"CORSRules": self._cors_rules})
         self.queue_url = sqs.create_queue(QueueName=THUMBNAIL_QUEUE)["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"

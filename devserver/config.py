@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,3 +71,14 @@ def function_environment(
         # boto3 honours service-specific endpoints: lambda.invoke reaches devserver/lambda_api.py, not moto.
         env["AWS_ENDPOINT_URL_LAMBDA"] = lambda_endpoint
     return env
+
+
+def function_credentials(function: str) -> dict[str, str]:
+    """The function's own key pair: S3 authorizes a presigned URL or POST as its signer, so the key names it.
+
+    `LOCAL<NAME>` (letters and digits only, as AWS key ids are) with a secret derived from the name, so the server's
+    S3 gate (devserver/s3gate) knows every function's key without being told. Loopback only: not a secret.
+    """
+    name = "".join(ch for ch in function.upper() if ch.isalnum())
+    secret = hashlib.sha256(f"gallery-local-secret:{function}".encode()).hexdigest()[:40]
+    return {"AWS_ACCESS_KEY_ID": f"LOCAL{name}", "AWS_SECRET_ACCESS_KEY": secret}
