@@ -30,6 +30,9 @@ log = logging.getLogger("devserver")
 
 # Lambda refuses synchronous payloads over 6 MB before the handler runs.
 LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024
+# HTTP API's integration timeout (fixed): past it API Gateway answers 503 and the function runs on. Every API
+# function's own timeout is shorter (a unit test holds it), so locally a slow handler is always a function timeout.
+HTTP_API_INTEGRATION_TIMEOUT_SECONDS = 30
 _TEXT_TYPES = re.compile(r"^(text/|application/(json|problem\+json|x-www-form-urlencoded|javascript|xml))")
 
 
@@ -106,7 +109,9 @@ class Gateway:
         event = self._event(request, route, params, claims, body)
         try:
             result = self._invoke(route.function, event)
-        except FunctionError as error:  # API Gateway's answer when the integration fails
+        # HTTP API's answer when the Lambda integration fails, whether the handler raised, timed out
+        # (Sandbox.Timedout) or answered over 6 MB (Function.ResponseSizeTooLarge); a REST API would answer 502.
+        except FunctionError as error:
             log.error("%s", error)
             return Response(
                 json.dumps({"message": "Internal Server Error"}), status=500, content_type="application/json"

@@ -1,10 +1,10 @@
 """The Lambda Invoke API on loopback, so handlers' `lambda.invoke(...)` runs the real handler locally.
 
-moto's Lambda needs Docker to run code; this answers `POST /2015-03-31/functions/{name}/invocations`
-itself: `Event` queues the event for one of the function's execution environments and answers 202 at once,
-`RequestResponse` waits for the handler's result. With `DEV_INGEST_ALLOW_LOOPBACK=1` the ingest functions are
-built with a network policy that also reaches loopback (for local demos and the e2e test); that policy exists only
-in the local server.
+moto's Lambda needs Docker to run code; this answers `POST /2015-03-31/functions/{name}/invocations` itself:
+`Event` hands the event to the async queue (`devserver.async_invocations`: retries, failure queue) and answers 202 at
+once; `RequestResponse` waits for the handler's result (a failure is a 200 with `X-Amz-Function-Error`). With
+`DEV_INGEST_ALLOW_LOOPBACK=1` the ingest functions are built with a network policy that also reaches loopback (for
+local demos and the e2e test); that policy exists only in the local server.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from devserver.environments import Handler, invoke
+from devserver.environments import FunctionError, Handler, invoke
 from functions.system import FUNCTIONS
 
 log = logging.getLogger("devserver")
@@ -68,7 +68,14 @@ def loopback_ingest_handler(function: str) -> Handler:
 class LambdaApi:
     """A second loopback listener answering the Invoke API for the functions in `functions.system.FUNCTIONS`."""
 
-    def __init__(self, on_change: Callable[[], None] = lambda: None) -> None:
+    def __init__(
+        self,
+        submit: Callable[[str, dict[str, Any]], str],
+        on_change: Callable[[], None] = lambda: None,
+        invoke: Callable[[str, dict[str, Any]], Any] = invoke,
+    ) -> None:
+        self._submit = submit
+        self._invoke = invoke
         self._on_change = on_change
         self._http: Any = None
 
@@ -85,18 +92,20 @@ class LambdaApi:
             return Response(body, status=404, headers={"x-amzn-ErrorType": "ResourceNotFoundException"})
         payload = json.loads(request.get_data() or b"{}")
         if request.headers.get("X-Amz-Invocation-Type", "RequestResponse") == "Event":
-            threading.Thread(target=self._run, args=(name, payload), daemon=True, name=f"invoke-{name}").start()
-            return Response(b"", status=202)
-        return Response(json.dumps(self._run(name, payload)), status=200, content_type="application/json")
-
-    def _run(self, name: str, payload: dict[str, Any]) -> Any:
+            # Lambda's async queue: 202 at once; retries and the failure queue are the queue's business.
+            request_id = self._submit(name, payload)
+            return Response(b"", status=202, headers={"x-amzn-RequestId": request_id})
         try:
-            return invoke(name, payload)
-        except Exception:  # an async invocation's failure is logged, as Lambda would
-            log.exception("invocation of %s failed", name)
-            return {"errorMessage": "invocation failed"}
+            result = self._invoke(name, payload)
+        except FunctionError as error:  # the Invoke API answers 200 and flags the function's error
+            log.error("%s", error)
+            body = json.dumps(error.payload())
+            headers = {"X-Amz-Function-Error": "Unhandled", "X-Amz-Executed-Version": "$LATEST"}
+            return Response(body, status=200, headers=headers, content_type="application/json")
         finally:
             self._on_change()
+        headers = {"X-Amz-Executed-Version": "$LATEST"}
+        return Response(json.dumps(result), status=200, headers=headers, content_type="application/json")
 
     def start(self) -> str:
         self._http = make_server("127.0.0.1", 0, self, threaded=True)

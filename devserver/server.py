@@ -16,14 +16,15 @@ from typing import Any
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from devserver.async_invocations import AsyncInvoker, FailureQueues
 from devserver.auth import LocalAuthority
 from devserver.aws import EmbeddedAws
 from devserver.config import LocalConfig, function_environment
-from devserver.environments import ENVIRONMENTS
+from devserver.environments import ENVIRONMENTS, FunctionError
 from devserver.gateway import Gateway
 from devserver.lambda_api import LambdaApi
 from devserver.web import WebApp
-from devserver.workers import Loop, run_purge, thumbnail_poller
+from devserver.workers import Loop, purge_timer, run_purge, thumbnail_poller
 
 log = logging.getLogger("devserver")
 SNAPSHOT_INTERVAL_SECONDS = 2.0
@@ -58,6 +59,13 @@ class LocalStack:
         self._loops: list[Loop] = []
         self._http: Any = None
         self._web: Any = None
+        self.failure_queues: FailureQueues | None = None
+        self.async_invoker = AsyncInvoker(deliver_failure=self._deliver_failure, on_attempt=self.mark_changed)
+
+    def _deliver_failure(self, function: str, record: dict[str, Any]) -> None:
+        if self.failure_queues is None:
+            raise RuntimeError("the failure queues do not exist yet")
+        self.failure_queues.deliver(function, record)
 
     def mark_changed(self) -> None:
         self._dirty.set()
@@ -81,12 +89,17 @@ class LocalStack:
             return _dev_problem(400, "`now` must be an ISO 8601 time such as 2030-01-01T00:00:00Z.", "invalid_time")
         if now.tzinfo is None:
             now = now.replace(tzinfo=UTC)
-        result = run_purge(now)
-        self.mark_changed()
+        try:
+            result = run_purge(now)
+        except FunctionError as error:  # synchronous, for tests: the purge's own error, as the Invoke API gives it
+            log.error("%s", error)
+            return _json(error.payload(), status=500)
+        finally:
+            self.mark_changed()
         return _json(result)
 
     def start(self) -> None:
-        self._lambda_api = LambdaApi(on_change=self.mark_changed)
+        self._lambda_api = LambdaApi(submit=self.async_invoker.submit, on_change=self.mark_changed)
         lambda_endpoint = self._lambda_api.start()
         os.environ.update(
             function_environment(
@@ -94,6 +107,7 @@ class LocalStack:
             )
         )
         self.aws.start()
+        self.failure_queues = FailureQueues(self.aws.client("sqs")).create()
         gateway = Gateway(
             authority=self.authority,
             allowed_origins=self.config.allowed_origins,
@@ -105,9 +119,10 @@ class LocalStack:
         web_app = WebApp(api_base=self.url, storage_origin=self.aws.endpoint)
         self._web = make_server("127.0.0.1", self.config.web_port, web_app, threaded=True)
         threading.Thread(target=self._web.serve_forever, name="webapp", daemon=True).start()
+        submit = self.async_invoker.submit
         self._loops = [
-            Loop("thumbnails", thumbnail_poller(self.aws.client("sqs"), self.aws.queue_url, self.mark_changed), 0.05),
-            Loop("purge-timer", lambda: run_purge(datetime.now(UTC)), self.config.purge_interval_seconds),
+            Loop("thumbnails", thumbnail_poller(self.aws.client("sqs"), self.aws.queue_url, submit), 0.05),
+            Loop("purge-timer", purge_timer(submit, lambda: datetime.now(UTC)), self.config.purge_interval_seconds),
             Loop("snapshot", self._snapshot_if_changed, SNAPSHOT_INTERVAL_SECONDS),
         ]
         for loop in self._loops:
@@ -127,6 +142,7 @@ class LocalStack:
     def shutdown(self) -> None:
         for loop in self._loops:
             loop.stop()
+        self.async_invoker.close()
         if self._http is not None:
             self._http.shutdown()
         if self._web is not None:
@@ -160,6 +176,7 @@ def serve() -> None:
     finally:
         for loop in stack._loops:
             loop.stop()
+        stack.async_invoker.close()
         stack._web.shutdown()
         stack.aws.snapshot()
         stack.aws.stop()

@@ -1,4 +1,9 @@
-"""Background work the cloud does by itself: S3 events to the thumbnail handler, the purge schedule, snapshots."""
+"""Background work the cloud does by itself: S3 events to the thumbnail handler, the purge schedule, snapshots.
+
+S3 and EventBridge invoke their functions asynchronously, so both go through `devserver.async_invocations` (retries,
+event age, failure queue), as the stack's EventInvokeConfig says. `run_purge` is the synchronous purge of
+`POST /__dev/purge`, which answers with the purge's report.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from typing import Any
 from devserver.environments import invoke
 
 log = logging.getLogger("devserver")
+Submit = Callable[[str, dict[str, Any]], object]
 
 
 def scheduled_event(now: datetime) -> dict[str, Any]:
@@ -30,7 +36,17 @@ def scheduled_event(now: datetime) -> dict[str, Any]:
 
 
 def run_purge(now: datetime) -> Any:
+    """The purge as of `now`, synchronously (its errors are the caller's)."""
     return invoke("purge", scheduled_event(now))
+
+
+def purge_timer(submit: Submit, now: Callable[[], datetime]) -> Callable[[], None]:
+    """One tick of the schedule: EventBridge invokes the purge asynchronously."""
+
+    def step() -> None:
+        submit("purge", scheduled_event(now()))
+
+    return step
 
 
 class Loop(threading.Thread):
@@ -54,18 +70,24 @@ class Loop(threading.Thread):
         self.stopped.set()
 
 
-def thumbnail_poller(sqs: Any, queue_url: str, on_change: Callable[[], None]) -> Callable[[], None]:
-    """One long-poll of the S3 notification queue; each S3 event goes to the real thumbnail handler."""
+def thumbnail_poller(sqs: Any, queue_url: str, submit: Submit) -> Callable[[], None]:
+    """One long-poll of the S3 notification queue; each S3 event is invoked asynchronously, as S3 invokes Lambda.
+
+    A message is deleted once its event is handed over: the async queue owns retries and the failure queue from then
+    on, so one poison event is neither redelivered for ever nor in the way of the next.
+    """
 
     def step() -> None:
         messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
             "Messages", []
         )
         for message in messages:
-            event = json.loads(message["Body"])
-            if event.get("Event") != "s3:TestEvent" and event.get("Records"):
-                invoke("thumbnail", event)
-                on_change()
+            try:
+                event = json.loads(message["Body"])
+                if event.get("Event") != "s3:TestEvent" and event.get("Records"):
+                    submit("thumbnail", event)
+            except Exception:  # an unreadable message must not hold up the others
+                log.exception("unreadable S3 notification dropped: %.500s", message.get("Body"))
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
 
     return step

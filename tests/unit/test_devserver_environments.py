@@ -10,7 +10,18 @@ from typing import Any
 
 import pytest
 
-from devserver.environments import ExecutionEnvironments, FunctionError, LambdaContext
+from devserver.environments import (
+    EnvironmentLost,
+    ExecutionEnvironments,
+    FunctionError,
+    FunctionTimeout,
+    LambdaContext,
+    ResponseTooLarge,
+    response_size,
+)
+from devserver.lambda_limits import DEFAULT_RETRY_DELAYS, RESPONSE_LIMIT_BYTES, AsyncPolicy, LambdaLimits
+from functions.system import FUNCTIONS
+from infra.capabilities import PROFILES
 
 
 class MeteredEnvironment:
@@ -130,3 +141,131 @@ def test_a_failing_event_or_environment_frees_its_place() -> None:
     assert environments.run("thumbnail", {"n": 7}) == 7
     assert flaky_environments.run("gallery", {"n": 8}) == 8
     assert factory.made == ["thumbnail", "gallery"]
+
+
+class ScriptedEnvironment:
+    """An environment that answers with what `answer(event, context)` returns or raises, and records its contexts."""
+
+    def __init__(self, answer: Callable[[dict[str, Any], LambdaContext], Any]) -> None:
+        self._answer = answer
+        self.contexts: list[LambdaContext] = []
+        self.closed = False
+
+    def __call__(self, event: dict[str, Any], context: LambdaContext) -> Any:
+        self.contexts.append(context)
+        return self._answer(event, context)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def scripted(answer: Callable[[dict[str, Any], LambdaContext], Any]) -> tuple[list[ScriptedEnvironment], Any]:
+    made: list[ScriptedEnvironment] = []
+
+    def factory(function: str) -> ScriptedEnvironment:
+        made.append(ScriptedEnvironment(answer))
+        return made[-1]
+
+    return made, factory
+
+
+def test_each_invocation_gets_its_functions_configured_timeout() -> None:
+    # Given the stack's profiles, and the same with every timeout halved and one set outright
+    _, factory = scripted(lambda event, context: context.timeout_seconds)
+    profiles = ExecutionEnvironments(factory, limits=LambdaLimits())
+    scaled = ExecutionEnvironments(factory, limits=LambdaLimits(timeout_scale=0.5, timeouts={"docs": 0.25}))
+
+    # When each function runs an event, Then its context carries the timeout the profile (or the override) says
+    for function in FUNCTIONS:
+        assert profiles.run(function, {}) == PROFILES[function].timeout_seconds
+    assert scaled.run("purge", {}) == PROFILES["purge"].timeout_seconds / 2
+    assert scaled.run("docs", {}) == 0.25
+
+
+def test_an_environment_that_timed_out_is_never_reused() -> None:
+    # Given an environment whose first event runs past its timeout
+    outcomes = iter(["timeout", "ok", "ok"])
+
+    def answer(event: dict[str, Any], context: LambdaContext) -> Any:
+        if next(outcomes) == "timeout":
+            raise FunctionTimeout("thumbnail", context.timeout_seconds, context.aws_request_id)
+        return "done"
+
+    made, factory = scripted(answer)
+    environments = ExecutionEnvironments(factory, limit=1)
+    with pytest.raises(FunctionTimeout):
+        environments.run("thumbnail", {})
+
+    # When the next events arrive, Then a new environment takes them (the old one closed), and is reused after
+    assert environments.run("thumbnail", {}) == environments.run("thumbnail", {}) == "done"
+    assert len(made) == 2 and made[0].closed and not made[1].closed
+
+
+def test_a_synchronous_response_is_held_to_lambdas_limit() -> None:
+    # Given an environment that answers a string whose JSON is `bytes` long
+    made, factory = scripted(lambda event, context: "x" * (event["bytes"] - 2))
+    environments = ExecutionEnvironments(factory, limit=1)
+
+    # When the response is exactly at the limit, Then it is returned; one byte over, Then Lambda's error
+    assert response_size(environments.run("gallery", {"bytes": RESPONSE_LIMIT_BYTES})) == RESPONSE_LIMIT_BYTES
+    with pytest.raises(ResponseTooLarge) as raised:
+        environments.run("gallery", {"bytes": RESPONSE_LIMIT_BYTES + 1}, request_id="r-9")
+    assert raised.value.error_type == "Function.ResponseSizeTooLarge"
+    assert raised.value.message == (
+        f"Response payload size ({RESPONSE_LIMIT_BYTES + 1} bytes) exceeded maximum allowed payload size "
+        "(6291556 bytes)."
+    )
+    # And the environment that answered stays in service; asynchronous invocations have no response limit
+    assert environments.run("gallery", {"bytes": RESPONSE_LIMIT_BYTES + 1}, synchronous=False)
+    assert len(made) == 1
+
+
+def test_lambdas_error_payloads() -> None:
+    # Given / When each kind of failure, Then its payload is the one Lambda reports
+    handled = FunctionError(
+        "purge",
+        {
+            "type": "ValueError",
+            "message": "bad",
+            "trace": "Traceback ...",
+            "stackTrace": ["  File x"],
+            "requestId": "r",
+        },
+    )
+    assert handled.payload() == {
+        "errorMessage": "bad",
+        "errorType": "ValueError",
+        "requestId": "r",
+        "stackTrace": ["  File x"],
+    }
+    assert FunctionTimeout("purge", 900, "r").payload() == {
+        "errorType": "Sandbox.Timedout",
+        "errorMessage": "RequestId: r Error: Task timed out after 900.00 seconds",
+    }
+    assert EnvironmentLost("purge", -9, "r").payload() == {
+        "errorType": "Runtime.ExitError",
+        "errorMessage": "RequestId: r Error: Runtime exited with error: signal: killed",
+    }
+
+
+def test_limits_from_the_environment() -> None:
+    # Given / When the test overrides, Then they are read; by default, Then the profile's and Lambda-like delays
+    limits = LambdaLimits.from_environ(
+        {
+            "LOCAL_LAMBDA_TIMEOUT_SCALE": "0.01",
+            "LOCAL_LAMBDA_TIMEOUTS": "thumbnail=0.5, ingest_worker=2",
+            "LOCAL_ASYNC_RETRY_DELAYS": "0.1,0.2",
+        }
+    )
+    assert (limits.timeout("thumbnail"), limits.timeout("ingest_worker")) == (0.5, 2.0)
+    assert limits.timeout("purge") == pytest.approx(PROFILES["purge"].timeout_seconds * 0.01)
+    assert limits.async_policy("ingest_worker") == AsyncPolicy(
+        retry_attempts=PROFILES["ingest_worker"].retry_attempts,
+        max_event_age_seconds=PROFILES["ingest_worker"].max_event_age_seconds,
+        retry_delays=(0.1, 0.2),
+    )
+    defaults = LambdaLimits.from_environ({})
+    assert defaults.timeout("gallery") == PROFILES["gallery"].timeout_seconds
+    assert defaults.retry_delays == DEFAULT_RETRY_DELAYS
+    with pytest.raises(ValueError, match="no such function"):
+        LambdaLimits.from_environ({"LOCAL_LAMBDA_TIMEOUTS": "nope=1"})
