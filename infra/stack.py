@@ -453,7 +453,10 @@ class GalleryStack(cdk.Stack):
         self.user_pool_client = self.user_pool.add_client(
             "Spa",
             generate_secret=False,
-            auth_flows=cognito.AuthFlow(user_srp=True),
+            # admin_user_password: `make e2e API_URL=…` signs its test users in with AdminInitiateAuth. That call is
+            # signed with IAM credentials (cognito-idp:AdminInitiateAuth on this pool), so it opens nothing to the
+            # public: anyone with only the client id still has SRP alone, and plain USER_PASSWORD_AUTH stays off.
+            auth_flows=cognito.AuthFlow(user_srp=True, admin_user_password=True),
             prevent_user_existence_errors=True,
         )
         return authorizers.HttpUserPoolAuthorizer(

@@ -1,4 +1,6 @@
-"""The local server as a real subprocess on free loopback ports, with its own state folder."""
+"""The target the e2e tests run against: the local server as a real subprocess on free loopback ports, with its own
+state folder, or a deployed stack when `API_URL` is set (tests/e2e/targets.py). Tests that need the local server
+itself are marked `local_only` and are skipped on a deployed stack."""
 
 from __future__ import annotations
 
@@ -10,11 +12,16 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, ClassVar
 
 import httpx
 import pytest
 
+from tests.conftest import SHELL_AWS_ENVIRONMENT
+from tests.e2e.targets import DEFAULT_ALLOWED_ORIGIN, DeployedStack, Kind, Target, deployed_stack, target_kind
+
 ROOT = Path(__file__).resolve().parents[2]
+TARGET: Kind = target_kind(os.environ)
 
 
 def free_port() -> int:
@@ -25,6 +32,8 @@ def free_port() -> int:
 
 @dataclass
 class LocalServer:
+    kind: ClassVar[Kind] = "local"
+    allowed_origin: ClassVar[str] = DEFAULT_ALLOWED_ORIGIN
     url: str
     state_dir: Path
     process: subprocess.Popen[bytes]
@@ -45,6 +54,8 @@ class LocalServer:
 
 
 def start_server(state_dir: Path, port: int | None = None, **extra_env: str) -> LocalServer:
+    if TARGET == "deployed":
+        raise RuntimeError("this test starts the local server: mark it local_only so a deployed run skips it")
     port = port or free_port()
     env = {
         **os.environ,
@@ -74,8 +85,44 @@ def start_server(state_dir: Path, port: int | None = None, **extra_env: str) -> 
     raise RuntimeError("local server did not answer /health within 60 s")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if TARGET != "deployed":
+        return
+    for item in items:
+        marker = item.get_closest_marker("local_only")
+        if marker is not None:
+            why = marker.args[0] if marker.args else "needs the local server itself"
+            item.add_marker(pytest.mark.skip(reason=f"local only: {why}; API_URL targets a deployed stack"))
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
-    running = start_server(tmp_path_factory.mktemp("state"))
+def local_server_env() -> dict[str, str]:
+    """Extra environment for a module's local server (a module overrides it); unused on a deployed stack."""
+    return {}
+
+
+def _clean_up(stack: DeployedStack) -> None:
+    failures = stack.clean_up()
+    if failures:
+        pytest.fail(f"could not delete what the tests created on {stack.url}: {failures}")
+
+
+@pytest.fixture(scope="session")
+def deployed() -> Iterator[DeployedStack]:
+    stack = deployed_stack(os.environ, SHELL_AWS_ENVIRONMENT)
+    yield stack
+    _clean_up(stack)
+
+
+@pytest.fixture(scope="module")
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
+    """The target: one local server per module, or the deployed stack `API_URL` names."""
+    if TARGET == "deployed":
+        stack: DeployedStack = request.getfixturevalue("deployed")
+        yield stack
+        _clean_up(stack)  # each module starts from the galleries the one before found, as on a fresh local server
+        return
+    extra: dict[str, Any] = request.getfixturevalue("local_server_env")
+    running = start_server(tmp_path_factory.mktemp("state"), **extra)
     yield running
     running.stop()

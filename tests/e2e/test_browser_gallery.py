@@ -19,7 +19,11 @@ import httpx
 import pytest
 from PIL import Image
 
-pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.browser,
+    pytest.mark.local_only("drives the demo web app the local server serves, signing in through its token route"),
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")

@@ -1,17 +1,29 @@
-"""The local server as a subprocess: a direct upload, and an ingest fetched by the worker via the Invoke API."""
+"""A direct upload, and an ingest fetched by the worker (locally through the Invoke API, from a loopback HTTPS host;
+on a deployed stack from the public image `E2E_INGEST_URL` names)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
-from tests.e2e.conftest import LocalServer, start_server
+from tests.e2e.conftest import TARGET
+from tests.e2e.targets import INGEST_URL, Target, image_size
 from tests.fetch_servers import LoopbackServer, make_ca, send_bytes
 from tests.imagegen import png_bytes
 
 pytestmark = pytest.mark.e2e
+
+
+@dataclass(frozen=True)
+class IngestImage:
+    url: str
+    width: int
+    height: int
 
 
 @pytest.fixture(scope="module")
@@ -25,34 +37,49 @@ def image_source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Loo
 
 
 @pytest.fixture(scope="module")
-def local(tmp_path_factory: pytest.TempPathFactory, image_source: tuple[LoopbackServer, Path]) -> Iterator[LocalServer]:
+def local_server_env(image_source: tuple[LoopbackServer, Path]) -> dict[str, str]:
     _, ca_file = image_source
-    running = start_server(
-        tmp_path_factory.mktemp("state"), DEV_INGEST_ALLOW_LOOPBACK="1", DEV_INGEST_CA_FILE=str(ca_file)
-    )
-    yield running
-    running.stop()
+    return {"DEV_INGEST_ALLOW_LOOPBACK": "1", "DEV_INGEST_CA_FILE": str(ca_file)}
 
 
-def test_direct_upload_then_ingest(local: LocalServer, image_source: tuple[LoopbackServer, Path]) -> None:
-    source, _ = image_source
-    with local.client("alice") as client:
+@pytest.fixture
+def ingest_image(request: pytest.FixtureRequest) -> IngestImage:
+    """An HTTPS image the stack may fetch, with the size it will record."""
+    if TARGET == "deployed":
+        url = os.environ.get(INGEST_URL, "").strip()
+        if not url:
+            pytest.skip(f"set {INGEST_URL} to a public HTTPS image to test ingest against a deployed stack")
+        width, height = image_size(httpx.get(url, follow_redirects=True, timeout=30).raise_for_status().content)
+        return IngestImage(url, width, height)
+    source, _ = request.getfixturevalue("image_source")
+    source.routes["/gen.png"] = send_bytes(png_bytes(50, 40, (10, 200, 10)))
+    return IngestImage(f"https://localhost:{source.port}/gen.png", 50, 40)
+
+
+def test_direct_upload(server: Target) -> None:
+    with server.client("alice") as client:
         # Given / When a small image is posted directly
         uploaded = client.post("/uploads", files={"file": ("cat.png", png_bytes(32, 24), "image/png")})
         # Then
         assert uploaded.status_code == 201, uploaded.text
         assert (uploaded.json()["width"], uploaded.json()["height"]) == (32, 24)
 
-        # Given an image served over HTTPS on loopback
-        source.routes["/gen.png"] = send_bytes(png_bytes(50, 40, (10, 200, 10)))
+
+def test_ingest_fetches_the_image_through_the_worker(server: Target, ingest_image: IngestImage) -> None:
+    with server.client("alice") as client:
+        # Given an image served over HTTPS (ingest_image)
         # When it is ingested, waiting for the result
-        ingested = client.post("/ingest", params={"wait": 20}, json={"url": f"https://localhost:{source.port}/gen.png"})
-        # Then the worker (run through the local Lambda Invoke API) fetched and stored it
+        ingested = client.post("/ingest", params={"wait": 20}, json={"url": ingest_image.url})
+        # Then the worker (locally run through the Lambda Invoke API) fetched and stored it
         assert ingested.status_code == 201, ingested.text
         asset = ingested.json()
         assert asset["status"] in ("processing", "ready")
-        assert (asset["width"], asset["height"], asset["source"]) == (50, 40, "ingest")
+        assert (asset["width"], asset["height"], asset["source"]) == (ingest_image.width, ingest_image.height, "ingest")
 
-        # And an internal URL is refused at once
+
+def test_internal_urls_are_refused_at_once(server: Target) -> None:
+    with server.client("alice") as client:
+        # When an internal URL is ingested
         refused = client.post("/ingest", json={"url": "https://169.254.169.254/latest/meta-data"})
+        # Then it is refused before any fetch
         assert (refused.status_code, refused.json()["code"]) == (422, "url_not_allowed")
