@@ -123,9 +123,8 @@ def test_a_missing_key_is_403_unless_the_reader_may_list_it(s3: Any) -> None:
             s3.get_object(Bucket=BUCKET, Key="thumbs/alice/missing.webp")
         with pytest.raises(ClientError) as original_get:
             s3.get_object(Bucket=BUCKET, Key="originals/alice/missing")
-    with acting_as("sign"):
-        with pytest.raises(ClientError) as sign_get:
-            s3.get_object(Bucket=BUCKET, Key="originals/alice/missing")
+    with acting_as("sign"), pytest.raises(ClientError) as sign_get:
+        s3.get_object(Bucket=BUCKET, Key="originals/alice/missing")
     # Then S3 hides a missing key behind 403 from whoever may not list it: S3 checks ListBucket with the key as
     # `s3:prefix`, so the gallery's prefix-scoped grant tells it about originals/ keys only
     assert error_of(thumb_head) == ("403", "Forbidden", 403)
