@@ -83,3 +83,22 @@ def test_internal_urls_are_refused_at_once(server: Target) -> None:
         refused = client.post("/ingest", json={"url": "https://169.254.169.254/latest/meta-data"})
         # Then it is refused before any fetch
         assert (refused.status_code, refused.json()["code"]) == (422, "url_not_allowed")
+
+
+@pytest.mark.local_only("needs a loopback HTTPS host that serves something other than an image")
+def test_reprocess_of_an_asset_whose_original_never_arrived_is_not_stored(
+    server: Target, image_source: tuple[LoopbackServer, Path]
+) -> None:
+    source, _ = image_source
+    source.routes["/page.html"] = send_bytes(b"<html>not an image</html>", headers={"Content-Type": "text/html"})
+    with server.client("alice") as client:
+        # Given an ingest that failed before any original was stored
+        failed = client.post("/ingest", params={"wait": 20}, json={"url": f"https://localhost:{source.port}/page.html"})
+        assert failed.status_code == 201, failed.text
+        assert (failed.json()["status"], failed.json()["error"]["code"]) == ("failed", "source_not_image")
+
+        # When its owner asks to reprocess it (the gallery may list originals/, so a missing one is known as missing)
+        reprocessed = client.post(f"/assets/{failed.json()['id']}/reprocess")
+
+        # Then it is a 409 `not_stored`, not a 503 from a 403 that S3 gives a role that may not list
+        assert (reprocessed.status_code, reprocessed.json()["code"]) == (409, "not_stored")
