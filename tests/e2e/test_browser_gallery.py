@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -14,6 +13,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from io import BytesIO
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -26,6 +26,7 @@ pytestmark = [
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
+WEBAPP = ROOT / "webapp"
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
 CHROMIUM_ARGS = [
@@ -46,21 +47,16 @@ if not CHROMIUM.exists():
         allow_module_level=True,
     )
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect, sync_playwright  # noqa: E402
 
 # A loaded 2-core CI machine runs the server, the thumbnailer and Chromium at once: 5 s is not enough there.
 expect.set_options(timeout=TIMEOUT_MS)
 
 from functions.system import ROUTES  # noqa: E402
+from tests.e2e.conftest import free_port  # noqa: E402
 from tests.fetch_servers import LoopbackCa, LoopbackServer, make_ca, send_bytes  # noqa: E402
 
 INGEST_AVAILABLE = any(route.method == "POST" and route.path == "/ingest" for route in ROUTES)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -107,7 +103,7 @@ def image_source() -> Iterator[ImageSource]:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, image_source: ImageSource) -> Iterator[LocalServer]:
     """One local server per module, on free ports, with its state in a temporary folder."""
-    api_port, web_port = _free_port(), _free_port()
+    api_port, web_port = free_port(), free_port()
     state = tmp_path_factory.mktemp("state")
     ca_file = state / "ingest-ca.pem"
     ca_file.write_bytes(image_source.ca.ca_pem)
@@ -530,4 +526,39 @@ def test_sidebar_collapses_behind_a_menu_on_narrow_screens(browser: Browser, ser
     nav_link.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Trash")
     expect(menu).to_have_attribute("aria-expanded", "false")
+    page.context.close()
+
+
+def test_every_module_of_the_web_app_loads_from_the_entry_without_errors(browser: Browser, server: LocalServer) -> None:
+    # Given a fresh browser recording every script it fetches and every error the page logs
+    page = _new_page(browser)
+    scripts: dict[str, Response] = {}
+    console_errors: list[str] = []
+
+    def record_script(response: Response) -> None:
+        if response.request.resource_type == "script":
+            scripts[urlsplit(response.url).path] = response
+
+    def record_error(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            console_errors.append(message.text)
+
+    page.on("response", record_script)
+    page.on("console", record_error)
+
+    # When the app opens (module scripts have all been fetched and run once the page has loaded)
+    page.goto(server.web)
+
+    # Then nothing failed to load or run, every module under webapp/ was imported from index.html's entry along with
+    # the generated config.js, each served as fresh JavaScript, and the app shows its sign-in form
+    assert console_errors == []
+    assert page.errors == []  # type: ignore[attr-defined]
+    modules = {"/" + path.relative_to(WEBAPP).as_posix() for path in WEBAPP.rglob("*.js")}
+    assert sorted(modules - set(scripts)) == [], "modules not imported from the entry"
+    assert set(scripts) - modules == {"/config.js"}
+    for path, response in scripts.items():
+        assert response.status == 200, path
+        assert response.headers["content-type"] == "text/javascript; charset=utf-8", path
+        assert response.headers["cache-control"] == "no-cache", path
+    expect(page.get_by_label("User name")).to_be_visible()
     page.context.close()

@@ -1,0 +1,125 @@
+// The Create view: files dropped or picked go straight to storage; URLs are ingested by the server.
+import { ApiError } from "./api.js";
+import { h } from "./dom.js";
+import { followAsset, jobRow } from "./jobs.js";
+import { showError } from "./messages.js";
+import { api } from "./session.js";
+
+/** A section titled `title` (its heading labels it), a hint under the heading, then its content. */
+function panel(name, title, hint, ...content) {
+  return h(
+    "section",
+    { className: "panel", "aria-labelledby": `${name}-title` },
+    h("h2", { id: `${name}-title` }, title),
+    h("p", { className: "hint" }, hint),
+    ...content,
+  );
+}
+
+async function uploadFile(file, list) {
+  const job = jobRow(file.name, `Upload progress for ${file.name}`);
+  list.prepend(job.row);
+  try {
+    job.setStatus("Signing…");
+    const signed = await api.signUpload(file);
+    job.setStatus("Uploading 0%");
+    await api.postToStorage(signed.upload, file, (fraction) => {
+      job.progress.value = fraction;
+      job.setStatus(`Uploading ${Math.round(fraction * 100)}%`);
+    });
+    job.progress.value = 1;
+    followAsset(job, signed.asset, { bytesSent: true });
+  } catch (error) {
+    job.setStatus(`failed: ${error instanceof ApiError ? error.detail || error.title : error.message}`, "failed");
+    showError(`Uploading ${file.name}`, error);
+  }
+}
+
+async function ingestUrl(url, list) {
+  const job = jobRow(url, `Ingest progress for ${url}`);
+  job.progress.removeAttribute("value"); // indeterminate: the server fetches in the background
+  list.prepend(job.row);
+  try {
+    const asset = await api.ingest(url);
+    followAsset(job, asset);
+  } catch (error) {
+    job.setStatus(`failed: ${error instanceof ApiError ? error.detail || error.title : error.message}`, "failed");
+    showError("Ingesting a URL", error);
+  }
+}
+
+export function renderCreate(root) {
+  const uploads = h("ul", { className: "jobs", "aria-label": "Uploads" });
+  const input = h("input", {
+    type: "file",
+    id: "file-input",
+    multiple: true,
+    accept: "image/jpeg,image/png,image/webp,image/gif,image/avif,image/heic,image/heif",
+    onchange: () => {
+      for (const file of input.files) uploadFile(file, uploads);
+      input.value = "";
+    },
+  });
+  const zone = h(
+    "div",
+    { className: "dropzone" },
+    h("strong", {}, "Drop images here"),
+    h("span", { className: "hint" }, "JPEG, PNG, WebP, GIF, AVIF or HEIC — or "),
+    h("label", { for: "file-input", className: "button primary" }, "Choose images"),
+    input,
+  );
+  input.classList.add("visually-hidden");
+  zone.addEventListener("dragover", (event) => {
+    event.preventDefault();
+    zone.classList.add("dragging");
+  });
+  zone.addEventListener("dragleave", () => zone.classList.remove("dragging"));
+  zone.addEventListener("drop", (event) => {
+    event.preventDefault();
+    zone.classList.remove("dragging");
+    for (const file of event.dataTransfer.files) uploadFile(file, uploads);
+  });
+
+  const ingests = h("ul", { className: "jobs", "aria-label": "Ingests" });
+  const urlInput = h("input", { type: "url", id: "ingest-url", name: "url", placeholder: "https://…/image.png", required: true });
+  const form = h(
+    "form",
+    {
+      className: "inline-form",
+      "aria-label": "Ingest from a URL",
+      novalidate: true,
+      onsubmit: (event) => {
+        event.preventDefault();
+        const url = urlInput.value.trim();
+        if (!url) {
+          showError("Ingesting a URL", new Error("Enter the address of an image first."));
+          return;
+        }
+        ingestUrl(url, ingests);
+        urlInput.value = "";
+      },
+    },
+    h("div", { className: "field" }, h("label", { for: "ingest-url" }, "Image URL"), urlInput),
+    h("button", { type: "submit", className: "button primary" }, "Ingest"),
+  );
+  root.replaceChildren(
+    h(
+      "div",
+      { className: "stack" },
+      panel(
+        "upload",
+        "Upload",
+        "Files go straight to storage with a presigned POST; thumbnails appear when they are ready.",
+        zone,
+        uploads,
+      ),
+      panel(
+        "ingest",
+        "Ingest from a URL",
+        "The server fetches the image in the background, waiting for generators that are not done yet.",
+        form,
+        ingests,
+      ),
+    ),
+  );
+}

@@ -1,0 +1,197 @@
+// The Gallery and Trash views: a grid of cards paged over the cursor as it scrolls, kept in step with the assets.
+import { forget, remember, subscribe, unsubscribe } from "./assets.js";
+import { assetCard } from "./card.js";
+import { confirmAction } from "./confirm.js";
+import { h } from "./dom.js";
+import { displayName } from "./format.js";
+import { showError, showInfo } from "./messages.js";
+import { Selection } from "./selection.js";
+import { api } from "./session.js";
+
+const PAGE_SIZE = Math.min(100, Math.max(1, Number(new URLSearchParams(location.search).get("pageSize")) || 30));
+const ASSET_TYPES = ["generated", "uploaded", "edited", "reference"];
+
+export class Grid {
+  constructor(root, view) {
+    this.root = root;
+    this.isTrash = view === "trash";
+    this.view = this.isTrash ? "trash" : sessionStorage.getItem("gallery.view") || "all";
+    this.assetType = sessionStorage.getItem("gallery.assetType") || "";
+    this.selection = new Selection(this);
+    this.generation = 0;
+    this.listener = (asset) => this.update(asset);
+    subscribe(this.listener);
+    this.render();
+    this.reload();
+  }
+
+  dispose() {
+    unsubscribe(this.listener);
+    this.observer?.disconnect();
+  }
+
+  render() {
+    const toolbar = h("div", { className: "toolbar" });
+    if (this.isTrash) {
+      toolbar.append(
+        h("p", { className: "hint" }, "Items in the trash are deleted forever on the date shown."),
+        h("span", { className: "spacer" }),
+        h("button", { type: "button", className: "button danger", onclick: () => this.emptyTrash() }, "Empty trash"),
+      );
+    } else {
+      const group = h("div", { className: "segmented", role: "group", "aria-label": "View" });
+      for (const [value, label] of [["all", "All"], ["starred", "Starred"]]) {
+        group.append(
+          h("button", { type: "button", "aria-pressed": String(this.view === value), onclick: () => this.setView(value) }, label),
+        );
+      }
+      const select = h(
+        "select",
+        { onchange: (event) => this.setAssetType(event.target.value) },
+        h("option", { value: "" }, "All types"),
+        ASSET_TYPES.map((type) => h("option", { value: type, selected: this.assetType === type }, type[0].toUpperCase() + type.slice(1))),
+      );
+      toolbar.append(group, h("span", { className: "spacer" }), h("label", { className: "filter" }, "Asset type", select));
+    }
+    const [bulkbar, outcomeList] = this.selection.mount();
+    this.list = h("ul", { className: "grid", "aria-label": this.isTrash ? "Trash" : "Assets" });
+    this.status = h("div", { className: "list-status", role: "status" });
+    this.sentinel = h("div", { className: "sentinel", "aria-hidden": "true" });
+    this.root.replaceChildren(toolbar, bulkbar, outcomeList, this.list, this.status, this.sentinel);
+    this.observer = new IntersectionObserver((entries) => {
+      if (entries.some((entry) => entry.isIntersecting)) this.loadMore();
+    }, { rootMargin: "600px" });
+    this.observer.observe(this.sentinel);
+  }
+
+  setView(view) {
+    sessionStorage.setItem("gallery.view", view);
+    this.view = view;
+    this.dispose();
+    subscribe(this.listener);
+    this.render();
+    this.reload();
+  }
+
+  setAssetType(type) {
+    sessionStorage.setItem("gallery.assetType", type);
+    this.assetType = type;
+    this.reload();
+  }
+
+  reload() {
+    this.generation += 1;
+    this.cursor = null;
+    this.done = false;
+    this.loading = false;
+    this.order = [];
+    this.list.replaceChildren();
+    this.selection.reset();
+    this.loadMore();
+  }
+
+  async loadMore() {
+    if (this.loading || this.done) return;
+    this.loading = true;
+    const generation = this.generation;
+    this.status.textContent = "Loading…";
+    try {
+      const page = await api.gallery({ view: this.view, assetType: this.assetType, cursor: this.cursor, limit: PAGE_SIZE });
+      if (generation !== this.generation) return;
+      for (const asset of page.items) {
+        if (this.order.includes(asset.id)) continue;
+        this.order.push(asset.id);
+        remember(asset);
+        this.list.append(assetCard(asset, this));
+      }
+      this.cursor = page.nextCursor;
+      this.done = !page.nextCursor;
+    } catch (error) {
+      if (generation !== this.generation) return;
+      this.done = true;
+      showError("Loading the gallery", error);
+    } finally {
+      if (generation === this.generation) {
+        this.loading = false;
+        this.renderStatus();
+      }
+    }
+    // The observer only fires on changes: keep loading while the end of the list is still on screen.
+    if (!this.done && this.sentinel.getBoundingClientRect().top < innerHeight + 600) this.loadMore();
+  }
+
+  renderStatus() {
+    if (this.order.length === 0 && this.done) {
+      const [title, text] = this.isTrash
+        ? ["The trash is empty", "Things you move to the trash show up here."]
+        : this.view === "starred"
+          ? ["Nothing starred yet", "Star an image to find it here."]
+          : ["No images yet", "Upload or ingest some in Create."];
+      this.status.replaceChildren(h("div", { className: "empty" }, h("strong", {}, title), text));
+    } else {
+      this.status.textContent = this.done ? (this.order.length ? `${this.order.length} shown · end of ${this.isTrash ? "trash" : "gallery"}` : "") : "";
+    }
+  }
+
+  belongs(asset) {
+    if (this.isTrash) return Boolean(asset.trashedAt);
+    if (asset.trashedAt) return false;
+    if (this.view === "starred" && !asset.starred) return false;
+    return !this.assetType || asset.assetType === this.assetType;
+  }
+
+  update(asset) {
+    const existing = this.list.querySelector(`[data-id="${CSS.escape(asset.id)}"]`);
+    if (!existing) return;
+    if (this.belongs(asset)) existing.replaceWith(assetCard(asset, this));
+    else this.drop(asset.id);
+  }
+
+  drop(id) {
+    this.list.querySelector(`[data-id="${CSS.escape(id)}"]`)?.remove();
+    this.order = this.order.filter((known) => known !== id);
+    this.selection.remove(id);
+    this.renderStatus();
+  }
+
+  async patch(asset, changes) {
+    try {
+      remember(await api.patch(asset.id, changes));
+    } catch (error) {
+      showError(`Updating ${displayName(asset)}`, error);
+    }
+  }
+
+  async retry(asset) {
+    try {
+      await api.reprocess(asset.id);
+      remember({ ...asset, status: "processing", error: null });
+    } catch (error) {
+      showError(`Retrying ${displayName(asset)}`, error);
+    }
+  }
+
+  async deleteForever(asset) {
+    const name = displayName(asset);
+    if (!(await confirmAction("Delete forever?", `“${name}” will be deleted forever. This cannot be undone.`, "Delete forever"))) return;
+    try {
+      await api.remove(asset.id);
+      forget(asset.id);
+      this.drop(asset.id);
+      showInfo(`${name} was deleted forever.`);
+    } catch (error) {
+      showError(`Deleting ${name}`, error);
+    }
+  }
+
+  async emptyTrash() {
+    if (!(await confirmAction("Empty the trash?", "Everything in the trash will be deleted forever. This cannot be undone.", "Empty trash"))) return;
+    try {
+      const answer = await api.emptyTrash();
+      showInfo(`Trash emptied: ${answer.deleted} item(s) deleted forever.`);
+      this.reload();
+    } catch (error) {
+      showError("Emptying the trash", error);
+    }
+  }
+}
