@@ -13,20 +13,21 @@ import boto3
 from devserver.config import ASSET_TABLE, IDEMPOTENCY_TABLE, MEDIA_BUCKET, REGION, THUMBNAIL_QUEUE
 from devserver.s3gate import Authorizer, GatedMotoServer, S3Gate, local_principals
 from functions.common.repository import AssetRepository
-from functions.system import ORIGINALS_PREFIX
+from functions.system import IDEMPOTENCY_KEY_ATTRIBUTE, MEDIA_BUCKET_CORS, ORIGINALS_PREFIX
 
 
 def bucket_cors_rules(origins: tuple[str, ...]) -> list[dict[str, Any]]:
-    """The media bucket's CORS rules: what moto is configured with and what the gate adds to its refusals."""
+    """The media bucket's CORS rules as deployed: moto's configuration, and what the gate's refusals carry."""
     if not origins:
         return []
+    cors = MEDIA_BUCKET_CORS
     return [
         {
             "AllowedOrigins": list(origins),
-            "AllowedMethods": ["GET", "POST", "HEAD"],
-            "AllowedHeaders": ["*"],
-            "ExposeHeaders": ["ETag"],
-            "MaxAgeSeconds": 600,
+            "AllowedMethods": list(cors.methods),
+            "AllowedHeaders": list(cors.allow_headers),
+            "ExposeHeaders": list(cors.expose_headers),
+            "MaxAgeSeconds": cors.max_age_seconds,
         }
     ]
 
@@ -106,8 +107,8 @@ class EmbeddedAws:
         AssetRepository(ASSET_TABLE).create_table()
         dynamodb.create_table(
             TableName=IDEMPOTENCY_TABLE,
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": IDEMPOTENCY_KEY_ATTRIBUTE, "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": IDEMPOTENCY_KEY_ATTRIBUTE, "KeyType": "HASH"}],
             BillingMode="PAY_PER_REQUEST",
         )
 

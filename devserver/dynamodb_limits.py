@@ -10,25 +10,25 @@ reach and moto lets through or checks only on some operations:
   1 byte per element). For UpdateItem only what the request writes is known, so the key plus every attribute
   the update expression sets directly is a lower bound of the new item's size, and that bound is checked.
 
-The asset table's key and index attributes come from its one definition, the pynamodb model: the schema that
-model sends as CreateTable. The idempotency table (Powertools) is keyed on `id` alone.
+The asset table's key and index attributes come from its one definition, `functions.common.repository.table_schema`,
+which the table is created from. The idempotency table (Powertools) is keyed on `id` alone.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
 
+from functions.system import IDEMPOTENCY_KEY_ATTRIBUTE
+
 ITEM_MAX_BYTES = 400 * 1024
 HASH_KEY_MAX_BYTES = 2048
 RANGE_KEY_MAX_BYTES = 1024
-# Powertools' DynamoDBPersistenceLayer keys its records on this attribute unless told otherwise (we never do).
-IDEMPOTENCY_KEY_ATTRIBUTE = "id"
 
 _INVALID = "One or more parameter values are not valid."
 _WERE_INVALID = "One or more parameter values were invalid:"
@@ -58,20 +58,18 @@ class TableSchema:
     indexes: dict[str, KeySchema] = field(default_factory=dict)
 
 
-def _key_schema(elements: Iterable[Mapping[str, Any]]) -> KeySchema:
-    by_type = {element["KeyType"]: element["AttributeName"] for element in elements}
-    return KeySchema(hash_key=by_type["HASH"], range_key=by_type.get("RANGE"))
-
-
 @cache
 def asset_table_schema() -> TableSchema:
-    """The asset table's keys and global secondary indexes, from the pynamodb model that creates the table."""
-    from functions.common.repository import asset_model
+    """The asset table's keys and global secondary indexes, from the definition the table is created from."""
+    from functions.common.repository import table_schema
 
-    # `_get_schema` is what pynamodb's own create_table sends, so this is exactly the table's definition.
-    schema = asset_model("schema-of-the-asset-table")._get_schema()
-    indexes = {index["index_name"]: _key_schema(index["key_schema"]) for index in schema["global_secondary_indexes"]}
-    return TableSchema(key=_key_schema(schema["key_schema"]), indexes=indexes)
+    def key_schema(key: Any) -> KeySchema:
+        return KeySchema(hash_key=key.partition.name, range_key=key.sort.name if key.sort else None)
+
+    schema = table_schema()
+    return TableSchema(
+        key=key_schema(schema.key), indexes={index.name: key_schema(index.key) for index in schema.indexes}
+    )
 
 
 def schema_for(table_name: str) -> TableSchema:

@@ -13,8 +13,6 @@ THUMBS_PREFIX = "thumbs/"
 
 # Daily at 03:00 UTC, as an EventBridge cron expression (minutes hours day-of-month month day-of-week year).
 PURGE_SCHEDULE_CRON = "cron(0 3 * * ? *)"
-# Locally the purge timer runs this often (seconds); the schedule above is what AWS uses.
-LOCAL_PURGE_INTERVAL_SECONDS = 3600
 
 # Items in the trash index are spread over this many partitions so that no single one is hot.
 PURGE_SHARDS = 8
@@ -32,6 +30,31 @@ CORS_ALLOW_METHODS = ("GET", "POST", "PATCH", "DELETE", "OPTIONS")
 CORS_ALLOW_HEADERS = ("authorization", "content-type", "idempotency-key")
 CORS_EXPOSE_HEADERS = ("location",)
 CORS_MAX_AGE_SECONDS = 600
+# The local web app's origins (devserver/web.py): allowed, by the stack and the local server, when none are given.
+LOCAL_WEB_ORIGINS = ("http://localhost:3001", "http://127.0.0.1:3001")
+
+
+@dataclass(frozen=True)
+class BucketCors:
+    """One CORS rule of the media bucket, for the allowed origins: S3 answers with it, and so does the local S3 gate."""
+
+    methods: tuple[str, ...]
+    allow_headers: tuple[str, ...]
+    expose_headers: tuple[str, ...]
+    max_age_seconds: int
+
+
+# The SPA's presigned POSTs (a multipart form; its preflight asks for no header) and downloads; image tags need none.
+MEDIA_BUCKET_CORS = BucketCors(
+    methods=("GET", "HEAD", "POST"),
+    allow_headers=("content-type", "x-amz-checksum-sha256"),
+    expose_headers=("etag",),
+    max_age_seconds=CORS_MAX_AGE_SECONDS,
+)
+
+# Powertools' idempotency records (DynamoDBPersistenceLayer's defaults): the table's key and its TTL attribute.
+IDEMPOTENCY_KEY_ATTRIBUTE = "id"
+IDEMPOTENCY_EXPIRY_ATTRIBUTE = "expiration"
 
 # Defaults of the limits that are configuration (environment variables of the same name).
 LIMIT_DEFAULTS: dict[str, str] = {

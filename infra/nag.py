@@ -41,13 +41,13 @@ def acknowledge_findings(stack: GalleryStack) -> None:
     for rule, reason in STACK_WIDE.items():
         acknowledge(stack, rule, reason)
     acknowledge(
-        stack.bucket,
+        stack.storage.bucket,
         "S1",
         "Access to media is only through short-lived presigned URLs made by our functions, which log each "
         "request; a separate access-log bucket would add cost and a bucket that itself has no access logs.",
     )
     acknowledge(
-        stack.cursor_secret,
+        stack.storage.cursor_secret,
         "SMG4",
         "The cursor HMAC key only makes pagination cursors tamper-proof; rotating it invalidates open cursors "
         "(the SPA restarts from page one) and takes effect on the next deploy through the dynamic reference.",
@@ -59,33 +59,36 @@ def acknowledge_findings(stack: GalleryStack) -> None:
         "endpoints, which CloudTrail and S3/DynamoDB metrics already cover; flow logs would add cost, not sight.",
     )
     acknowledge(
-        stack.alarm_topic,
+        stack.alarms.topic,
         "SNS2",
         "Alarm notifications carry no user data; CloudWatch can only publish to an encrypted topic through a "
         "customer-managed KMS key, which would bill every idle month.",
     )
-    for queue in stack.failure_queues.values():
+    for function in stack.functions.values():
+        if function.failure_queue is None:
+            continue
         acknowledge(
-            queue,
+            function.failure_queue,
             "SQS3",
             "This queue is the on-failure destination of an asynchronous invocation (an event-invoke config, "
             "which CloudFormation does not mark as a DLQ); messages are kept 14 days and alarmed on.",
         )
-    if stack.user_pool is not None:
+    user_pool = stack.auth.user_pool
+    if user_pool is not None:
         acknowledge(
-            stack.user_pool,
+            user_pool,
             "COG2",
             "MFA is optional with TOTP offered; requiring it is the operator's choice for their users.",
         )
         acknowledge(
-            stack.user_pool,
+            user_pool,
             "COG8",
             "The Plus feature plan is billed per monthly active user; an idle gallery should cost nothing.",
         )
     for route in system.ROUTES:
         if not route.auth:
             acknowledge(
-                stack.routes[route.route_key],
+                stack.api.routes[route.route_key],
                 "APIG4",
                 "Public by contract (DESIGN.md): health, the OpenAPI document and Swagger UI, and the $default "
                 "route that answers unknown paths with a problem+json 404.",

@@ -9,15 +9,21 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
+from devserver.aws import bucket_cors_rules
 from devserver.config import function_environment
 from functions import system
+from functions.common import settings as settings_module
 from infra.capabilities import PROFILES, function_name_variable
-from infra.stack import environment_names, settings_model
+from infra.environment import environment_names, settings_model
 from tests.infra.conftest import Synthesized
 from tests.infra.template_tools import function_ids, logical_id, render
 
 # Set by the stack for Powertools, not read by any settings model.
 OPERATIONAL_VARIABLES = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_LOG_LEVEL"}
+# Read by the AWS SDK and Powertools themselves, never by our settings.
+PLATFORM_PREFIXES = ("AWS_", "POWERTOOLS_")
 
 
 def environment_of(template: dict[str, Any], function_id: str) -> dict[str, Any]:
@@ -72,20 +78,51 @@ def test_every_settings_model_validates_from_the_deployed_environment(template: 
 
 def test_environment_names_and_limits_equal_the_local_servers(template: dict[str, Any]) -> None:
     # Given what the local server gives every handler
-    local = function_environment("http://127.0.0.1:1", "x" * 32, ("https://gallery.example.com",))
-    invoked = {function_name_variable(name) for name in system.FUNCTIONS}
+    local = function_environment("http://127.0.0.1:1", "x" * 32)
     for name, function_id in function_ids(template).items():
         environment = environment_of(template, function_id)
-        # Then a deployed function reads no variable the local server does not also set (names of other
-        # functions are the local server's own wiring)
-        assert set(environment) - OPERATIONAL_VARIABLES - invoked <= set(local), name
+        # Then a deployed function reads no variable the local server does not also set
+        assert set(environment) - OPERATIONAL_VARIABLES <= set(local), name
         # And the limits are the contract's defaults, as locally
         for key, default in system.LIMIT_DEFAULTS.items():
             if key in environment:
                 assert environment[key] == default, (name, key)
-        # And the origins are those given as context
-        if "ALLOWED_ORIGINS" in environment:
-            assert environment["ALLOWED_ORIGINS"] == "https://gallery.example.com"
+
+
+def test_local_server_sets_no_variable_that_no_function_reads() -> None:
+    # Given every variable a settings model reads (the functions' own, and those any function reads)
+    models = [
+        model
+        for model in vars(settings_module).values()
+        if isinstance(model, type) and issubclass(model, BaseModel) and model.__module__ == settings_module.__name__
+    ]
+    assert {settings_model(profile) for profile in PROFILES.values()} <= set(models)
+    read = {variable for model in models for variable in environment_names(model)}
+    # When the local server builds the handlers' environment
+    local = function_environment("http://127.0.0.1:1", "x" * 32, "http://127.0.0.1:2")
+    # Then, besides the SDK's and Powertools' own variables, it sets only what a function reads (so a setting
+    # cannot differ between the two without one of them reading it)
+    assert {key for key in local if not key.startswith(PLATFORM_PREFIXES)} - read == set()
+
+
+def test_bucket_cors_equals_the_local_servers(synthesized: Synthesized) -> None:
+    # Given the media bucket's CORS rules in the template (CloudFormation's names for S3's fields)
+    (bucket,) = synthesized.resources("AWS::S3::Bucket").values()
+    deployed = bucket["Properties"]["CorsConfiguration"]["CorsRules"]
+    renamed = {"ExposeHeaders": "ExposedHeaders", "MaxAgeSeconds": "MaxAge"}
+    # When the local server configures its bucket for the same origins
+    local = bucket_cors_rules(("https://gallery.example.com",))
+    # Then the rules are the same, and they are the shared definition in functions.system
+    assert deployed == [{renamed.get(key, key): value for key, value in rule.items()} for rule in local]
+    assert deployed == [
+        {
+            "AllowedOrigins": ["https://gallery.example.com"],
+            "AllowedMethods": list(system.MEDIA_BUCKET_CORS.methods),
+            "AllowedHeaders": list(system.MEDIA_BUCKET_CORS.allow_headers),
+            "ExposedHeaders": list(system.MEDIA_BUCKET_CORS.expose_headers),
+            "MaxAge": system.MEDIA_BUCKET_CORS.max_age_seconds,
+        }
+    ]
 
 
 def test_invoked_functions_reach_their_callers_by_name(template: dict[str, Any]) -> None:

@@ -9,9 +9,10 @@ import pytest
 
 from functions import system
 from infra.capabilities import PROFILES, Invocation
-from infra.stack import settings_model
+from infra.environment import settings_model
 from tests.infra.conftest import EXTERNAL_ISSUER_CONTEXT, TEST_CONTEXT, Synthesized, synthesize
 from tests.infra.template_tools import function_ids, logical_id, permissions_of, render, resource_id
+from tests.table_support import assert_table_is_schema
 
 ORIGINALS = f"<MEDIA.Arn>/{system.ORIGINALS_PREFIX}*"
 THUMBS = f"<MEDIA.Arn>/{system.THUMBS_PREFIX}*"
@@ -23,10 +24,6 @@ def named_permissions(template: dict[str, Any], function: str) -> set[tuple[str,
     assets = resource_id(template, "AWS::DynamoDB::Table", "Assets")
     pairs = permissions_of(template, function_ids(template)[function])
     return {(action, resource.replace(media, "MEDIA").replace(assets, "ASSETS")) for action, resource in pairs}
-
-
-def keys(key_schema: list[dict[str, str]]) -> set[tuple[str, str]]:
-    return {(item["AttributeName"], item["KeyType"]) for item in key_schema}
 
 
 def holders(template: dict[str, Any], action: str, resource: str) -> set[str]:
@@ -165,7 +162,8 @@ def test_reserved_concurrency_caps_purge_at_one_and_bounds_ingest(template: dict
     # Then only one purge runs at a time and ingest cannot take the whole account
     assert reserved("purge") == 1
     for name in {"ingest", "ingest_worker"} & set(ids):
-        assert reserved(name) is not None and reserved(name) <= 20
+        cap = reserved(name)
+        assert cap is not None and cap <= 20, name
 
 
 def test_every_function_logs_to_its_own_group_with_retention(template: dict[str, Any]) -> None:
@@ -415,18 +413,14 @@ def test_no_function_holds_wildcard_actions_or_resources(template: dict[str, Any
 
 
 def test_asset_table_matches_the_repository_and_is_protected(template: dict[str, Any]) -> None:
-    from functions.common.repository import asset_model
+    from functions.common.repository import table_schema
 
     # Given the schema the code queries and the deployed table
-    schema = asset_model("infra-test")._get_schema()
+    schema = table_schema()
     table = template["Resources"][resource_id(template, "AWS::DynamoDB::Table", "Assets")]
     properties = table["Properties"]
-    # Then keys and indexes are the same
-    assert keys(properties["KeySchema"]) == keys(schema["key_schema"])
-    deployed = {index["IndexName"]: index for index in properties["GlobalSecondaryIndexes"]}
-    assert set(deployed) == {index["index_name"] for index in schema["global_secondary_indexes"]}
-    for index in schema["global_secondary_indexes"]:
-        assert keys(deployed[index["index_name"]]["KeySchema"]) == keys(index["key_schema"])
+    # Then keys, key types, indexes and projections are the same
+    assert_table_is_schema(properties, schema)
     # And it is on-demand, recoverable to a point in time, protected from deletion and retained
     assert properties["BillingMode"] == "PAY_PER_REQUEST"
     assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
