@@ -74,7 +74,7 @@ synth: install
 
 # The OpenAPI document the docs function serves, written from the API routes (run after changing a route or model).
 openapi: install
-	$(PY) -m functions.docs.spec
+	$(PY) -m infra.openapi
 
 clean:
 	rm -rf cdk.out .local-state layers/build test-output

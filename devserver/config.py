@@ -7,7 +7,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from functions.system import LIMIT_DEFAULTS
+from functions.system import LIMIT_DEFAULTS, LOCAL_WEB_ORIGINS
+from infra.capabilities import PROFILES, function_name_variable
 
 ASSET_TABLE = "gallery-assets"
 IDEMPOTENCY_TABLE = "gallery-idempotency"
@@ -27,7 +28,7 @@ class LocalConfig:
 
     @classmethod
     def from_environ(cls) -> LocalConfig:
-        origins = os.environ.get("ALLOWED_ORIGINS", "http://127.0.0.1:3001,http://localhost:3001")
+        origins = os.environ.get("ALLOWED_ORIGINS", ",".join(LOCAL_WEB_ORIGINS))
         port = int(os.environ.get("PORT", "3000"))
         web_port = int(os.environ.get("WEB_PORT", str(port + 1)))
         allowed = tuple(origin.strip() for origin in origins.split(",") if origin.strip())
@@ -42,9 +43,7 @@ class LocalConfig:
         )
 
 
-def function_environment(
-    endpoint: str, cursor_secret: str, allowed_origins: tuple[str, ...], lambda_endpoint: str | None = None
-) -> dict[str, str]:
+def function_environment(endpoint: str, cursor_secret: str, lambda_endpoint: str | None = None) -> dict[str, str]:
     """What every handler's settings model reads, pointed at the embedded AWS emulation."""
     env = {key: os.environ.get(key, value) for key, value in LIMIT_DEFAULTS.items()}
     env.update(
@@ -56,17 +55,19 @@ def function_environment(
             "AWS_REGION": REGION,
             "ASSET_TABLE_NAME": ASSET_TABLE,
             "IDEMPOTENCY_TABLE_NAME": IDEMPOTENCY_TABLE,
-            "INGEST_WORKER_FUNCTION_NAME": "ingest_worker",
             "MEDIA_BUCKET_NAME": MEDIA_BUCKET,
             "CURSOR_SECRET": cursor_secret,
-            "ALLOWED_ORIGINS": ",".join(allowed_origins),
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_METRICS_NAMESPACE": "GalleryLocal",
             # EMF documents are for CloudWatch; locally they would only flood the console.
             "POWERTOOLS_METRICS_DISABLED": "true",
             "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
+            # Locally an error a route does not declare (functions/common/errors.py, problems) is a 500, so it shows.
+            "STRICT_PROBLEMS": os.environ.get("STRICT_PROBLEMS", "1"),
         }
     )
+    # Locally a function's name is its name in functions.system, which is what devserver/lambda_api.py serves.
+    env.update({function_name_variable(target): target for profile in PROFILES.values() for target in profile.invokes})
     if lambda_endpoint:
         # boto3 honours service-specific endpoints: lambda.invoke reaches devserver/lambda_api.py, not moto.
         env["AWS_ENDPOINT_URL_LAMBDA"] = lambda_endpoint

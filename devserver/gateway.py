@@ -17,6 +17,8 @@ from werkzeug.wrappers import Request, Response
 
 from devserver.auth import LocalAuthority
 from devserver.environments import FunctionError, invoke
+from functions.common.clock import epoch_ms
+from functions.common.errors import PROBLEM_JSON, DomainError, Unauthorized, UseSignedUpload, problem_for
 from functions.system import (
     CORS_ALLOW_HEADERS,
     CORS_ALLOW_METHODS,
@@ -36,9 +38,9 @@ HTTP_API_INTEGRATION_TIMEOUT_SECONDS = 30
 _TEXT_TYPES = re.compile(r"^(text/|application/(json|problem\+json|x-www-form-urlencoded|javascript|xml))")
 
 
-def _problem(status: int, title: str, detail: str, code: str, **extra: Any) -> Response:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, "code": code, **extra}
-    return Response(json.dumps(body), status=status, content_type="application/problem+json")
+def _problem(error: DomainError, **extra: Any) -> Response:
+    """The API's own problem body (functions/common/errors.py) for what API Gateway refuses before a handler runs."""
+    return Response(json.dumps(problem_for(error, **extra)), status=error.status, content_type=PROBLEM_JSON)
 
 
 @dataclass(frozen=True)
@@ -98,14 +100,10 @@ class Gateway:
             claims = self._authority.verify(request.headers.get("Authorization"))
             if claims is None:
                 # API Gateway's authorizer answers {"message": "Unauthorized"}; the contract wants problem+json.
-                return _problem(
-                    401, "Unauthorized", "A valid bearer token is required.", "unauthorized", message="Unauthorized"
-                )
+                return _problem(Unauthorized("A valid bearer token is required."), message="Unauthorized")
         body = request.get_data(cache=False)
         if len(body) > LAMBDA_PAYLOAD_LIMIT:
-            return _problem(
-                413, "Payload too large", "The request body is over the 6 MB Lambda limit.", "use_signed_upload"
-            )
+            return _problem(UseSignedUpload("The request body is over the 6 MB Lambda limit."))
         event = self._event(request, route, params, claims, body)
         try:
             result = self._invoke(route.function, event)
@@ -162,7 +160,7 @@ class Gateway:
             "routeKey": route.route_key,
             "stage": "$default",
             "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-            "timeEpoch": int(now.timestamp() * 1000),
+            "timeEpoch": epoch_ms(now),
         }
         if claims is not None:
             context["authorizer"] = {"jwt": {"claims": {k: str(v) for k, v in claims.items()}, "scopes": None}}

@@ -20,11 +20,12 @@ from devserver.async_invocations import AsyncInvoker, FailureQueues
 from devserver.auth import LocalAuthority
 from devserver.aws import EmbeddedAws
 from devserver.config import LocalConfig, function_environment
-from devserver.environments import ENVIRONMENTS, FunctionError
+from devserver.environments import FunctionError
 from devserver.gateway import Gateway
 from devserver.lambda_api import LambdaApi
 from devserver.web import WebApp
 from devserver.workers import Loop, purge_timer, run_purge, thumbnail_poller
+from functions.common.errors import PROBLEM_JSON, problem
 
 log = logging.getLogger("devserver")
 SNAPSHOT_INTERVAL_SECONDS = 2.0
@@ -35,8 +36,9 @@ def _json(body: Any, status: int = 200) -> Response:
 
 
 def _dev_problem(status: int, detail: str, code: str) -> Response:
-    body = {"type": "about:blank", "title": "Bad request", "status": status, "detail": detail, "code": code}
-    return Response(json.dumps(body), status=status, content_type="application/problem+json")
+    """A local-only route's refusal, built as the API builds its problems (its codes are not the API's)."""
+    body = problem(status, "Bad request", detail, code)
+    return Response(json.dumps(body), status=status, content_type=PROBLEM_JSON)
 
 
 def _cursor_secret(config: LocalConfig) -> str:
@@ -101,11 +103,7 @@ class LocalStack:
     def start(self) -> None:
         self._lambda_api = LambdaApi(submit=self.async_invoker.submit, on_change=self.mark_changed)
         lambda_endpoint = self._lambda_api.start()
-        os.environ.update(
-            function_environment(
-                self.aws.endpoint, _cursor_secret(self.config), self.config.allowed_origins, lambda_endpoint
-            )
-        )
+        os.environ.update(function_environment(self.aws.endpoint, _cursor_secret(self.config), lambda_endpoint))
         self.aws.start()
         self.failure_queues = FailureQueues(self.aws.client("sqs")).create()
         gateway = Gateway(
@@ -138,18 +136,6 @@ class LocalStack:
 
     def serve_forever(self) -> None:
         self._http.serve_forever()
-
-    def shutdown(self) -> None:
-        for loop in self._loops:
-            loop.stop()
-        self.async_invoker.close()
-        if self._http is not None:
-            self._http.shutdown()
-        if self._web is not None:
-            self._web.shutdown()
-        ENVIRONMENTS.close()
-        self.aws.snapshot()
-        self.aws.stop()
 
 
 def serve() -> None:

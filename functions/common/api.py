@@ -1,28 +1,45 @@
-"""The Powertools HTTP resolver every API function uses: validation, OpenAPI, and problem+json for every error."""
+"""The Powertools HTTP resolver every API function uses: validation, OpenAPI, and problem+json for every error.
+
+This is the one place a raised error becomes an HTTP answer (the catalogue, functions/common/errors.py, says which).
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from functions.common.errors import (
+    PROBLEM_CODES_EXTENSION,
+    PROBLEM_JSON,
     DomainError,
+    ExpectedJson,
+    ExpectedMultipart,
+    InternalError,
+    InvalidRequest,
+    MalformedJson,
+    MalformedMultipart,
     NotFound,
     PermanentError,
+    RouteNotFound,
     TransientError,
     Unauthorized,
-    problem,
+    Unavailable,
     problem_for,
 )
 from functions.common.ids import is_ulid
 
-PROBLEM_JSON = "application/problem+json"
+JSON = "application/json"
+MULTIPART = "multipart/form-data"
 API_TITLE = "Gallery API"
 API_VERSION = "1.0.0"
 # OpenID Connect caps `sub` at 255 ASCII characters; in bytes, so a sub always fits a DynamoDB key and an S3 key.
@@ -31,19 +48,10 @@ MAX_SUB_BYTES = 255
 logger = Logger(service="gallery-api")
 
 
-def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response[str]:
-    return Response(
-        status_code=body["status"],
-        content_type=PROBLEM_JSON,
-        body=json.dumps(body),
-        headers=headers or {},
-    )
-
-
-def _validation_problem(error: RequestValidationError) -> dict[str, Any]:
+def _validation_error(error: RequestValidationError) -> DomainError:
     errors = error.errors()
     if any(item.get("type") == "json_invalid" for item in errors):
-        return problem(400, "Malformed JSON body", "The request body is not valid JSON.", "malformed_json")
+        return MalformedJson("The request body is not valid JSON.")
     details = []
     for item in errors:
         location = ".".join(str(part) for part in item.get("loc", ()) if part != "body")
@@ -52,7 +60,7 @@ def _validation_problem(error: RequestValidationError) -> dict[str, Any]:
         {"field": ".".join(str(part) for part in item.get("loc", ())), "message": item.get("msg", "invalid")}
         for item in errors
     ]
-    return problem(422, "Invalid request", "; ".join(details) or "Invalid request.", "validation_error", errors=fields)
+    return InvalidRequest("; ".join(details) or "Invalid request.", errors=fields)
 
 
 def _json_body(text: str) -> Any:
@@ -63,41 +71,114 @@ def _json_body(text: str) -> Any:
         raise json.JSONDecodeError("nested too deeply", text, 0) from error
 
 
+def _expected_body(route: Any) -> str | None:
+    """The media type a route reads its body as (None: it reads none)."""
+    from aws_lambda_powertools.event_handler.openapi.params import Form
+
+    body = route.dependant.body_params if route is not None and route.dependant else []
+    if not body:
+        return None
+    return MULTIPART if any(isinstance(field.field_info, Form) for field in body) else JSON
+
+
+class _BodyGate:
+    """Before Powertools reads a body: a Content-Type the route does not read is a 415, an unreadable form a 400.
+
+    Powertools would answer a media type it cannot parse with an exception of its own (our 500), parse a form sent
+    to a JSON route, and raise a bare ValueError for a multipart body it cannot split.
+    """
+
+    __name__ = "body_gate"  # Powertools names every middleware in its debug trail
+
+    def __init__(self, validate: Callable[..., Any]) -> None:
+        self._validate = validate
+
+    def __call__(self, app: APIGatewayHttpResolver, next_middleware: Callable[..., Any]) -> Any:
+        expected = _expected_body(app.context.get("_route"))
+        if expected is not None:
+            sent = (app.current_event.headers.get("content-type") or "").split(";")[0].strip().lower()
+            if expected == JSON and sent not in ("", JSON):
+                raise ExpectedJson(f"Send the body as {JSON}.")
+            if expected == MULTIPART and sent != MULTIPART:
+                raise ExpectedMultipart(f"Send the file as {MULTIPART}.")
+        parsed = False
+
+        def route(app: APIGatewayHttpResolver) -> Any:
+            nonlocal parsed
+            parsed = True
+            return next_middleware(app)
+
+        try:
+            return self._validate(app, route)
+        except ValueError as error:
+            if parsed or expected != MULTIPART:
+                raise
+            raise MalformedMultipart(f"The {MULTIPART} body cannot be read.") from error
+
+
+def _strict_problems() -> bool:
+    from functions.common.settings import ProblemSettings, settings_for
+
+    return settings_for(ProblemSettings).strict_problems
+
+
 def create_app(*, validation: bool = True) -> APIGatewayHttpResolver:
     """A resolver (validating unless told not to) whose every error is `application/problem+json` with a stable `code`.
 
     Validation loads pydantic and the OpenAPI machinery; only an app whose routes take no input may turn it off.
     """
     app = APIGatewayHttpResolver(enable_validation=validation, json_body_deserializer=_json_body)
+    if validation:
+        # Powertools keeps its request validation here and runs it first for every validated route.
+        app._request_validation_middleware = _BodyGate(app._request_validation_middleware)  # type: ignore[assignment]
+
+    def answer(error: DomainError) -> Response[str]:
+        route = app.context.get("_route")
+        declared = (getattr(route, "openapi_extensions", None) or {}).get(PROBLEM_CODES_EXTENSION)
+        if not isinstance(error, RouteNotFound) and error.code not in (declared or ()):
+            where = f"{route.method} {route.openapi_path}" if route is not None else "?"
+            logger.error("undeclared problem", extra={"code": error.code, "route": where})
+            if _strict_problems():  # tests: an error a route does not declare is a failure, never a quiet answer
+                error = InternalError(f"`{error.code}` is not declared by {where}: add it to its problems(...).")
+        return Response(
+            status_code=error.status,
+            content_type=PROBLEM_JSON,
+            body=json.dumps(problem_for(error)),
+            headers=dict(error.headers),
+        )
 
     @app.exception_handler(RequestValidationError)
     def _on_validation(error: RequestValidationError) -> Response[str]:
-        return problem_response(_validation_problem(error))
+        return answer(_validation_error(error))
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _on_media_type(_: RequestUnsupportedContentType) -> Response[str]:
+        expected = _expected_body(app.context.get("_route"))
+        return answer(ExpectedMultipart() if expected == MULTIPART else ExpectedJson())
 
     @app.exception_handler(DomainError)
     def _on_domain(error: DomainError) -> Response[str]:
-        return problem_response(problem_for(error))
+        return answer(error)
 
     @app.exception_handler(TransientError)
     def _on_transient(error: TransientError) -> Response[str]:
         logger.exception("transient failure")
-        body = problem(503, "Service unavailable", "A storage service is busy; retry shortly.", "unavailable")
-        return problem_response(body, {"Retry-After": "1"})
+        return answer(Unavailable("A storage service is busy; retry shortly."))
 
     @app.exception_handler(PermanentError)
     def _on_permanent(error: PermanentError) -> Response[str]:
         # A request a retry cannot fix that passed our own validation: our bug, never the client's nor "busy".
         logger.exception("storage refused the request", extra={"cause": str(error)})
-        return problem_response(problem(500, "Internal error", "Something went wrong on our side.", "internal_error"))
+        return answer(InternalError("Something went wrong on our side."))
 
     @app.exception_handler(Exception)
     def _on_unexpected(_: Exception) -> Response[str]:
         logger.exception("unexpected failure")
-        return problem_response(problem(500, "Internal error", "Something went wrong on our side.", "internal_error"))
+        return answer(InternalError("Something went wrong on our side."))
 
     @app.not_found
     def _on_not_found(_: NotFoundError) -> Response[str]:
-        return problem_response(problem(404, "Not found", "No such route.", "not_found"))
+        return answer(RouteNotFound("No such route."))
 
     return app
 

@@ -24,26 +24,30 @@ class BaseSettings(BaseModel):
     trash_retention_days: int = Field(alias="TRASH_RETENTION_DAYS", ge=1, le=3650)
 
 
-class ApiSettings(BaseSettings):
-    """The API functions: cursors, presigning and upload limits."""
+class ImageSizeSettings(BaseSettings):
+    """What every function that takes image bytes in shares: their size limit."""
 
-    cursor_secret: SecretStr = Field(alias="CURSOR_SECRET", min_length=16)
     asset_max_image_mb: int = Field(alias="ASSET_MAX_IMAGE_MB", ge=1, le=5000)
-    read_url_ttl_seconds: int = Field(alias="READ_URL_TTL_SECONDS", ge=60, le=3600)
-    upload_url_ttl_seconds: int = Field(alias="UPLOAD_URL_TTL_SECONDS", ge=30, le=300)
-    download_url_ttl_seconds: int = Field(alias="DOWNLOAD_URL_TTL_SECONDS", ge=10, le=300)
 
     @property
     def max_image_bytes(self) -> int:
         return self.asset_max_image_mb * 1024 * 1024
 
 
-class ThumbnailSettings(BaseSettings):
+class ApiSettings(ImageSizeSettings):
+    """The API functions: cursors, presigning and upload limits."""
+
+    cursor_secret: SecretStr = Field(alias="CURSOR_SECRET", min_length=16)
+    read_url_ttl_seconds: int = Field(alias="READ_URL_TTL_SECONDS", ge=60, le=3600)
+    upload_url_ttl_seconds: int = Field(alias="UPLOAD_URL_TTL_SECONDS", ge=30, le=300)
+    download_url_ttl_seconds: int = Field(alias="DOWNLOAD_URL_TTL_SECONDS", ge=10, le=300)
+
+
+class ThumbnailSettings(ImageSizeSettings):
     """The thumbnail function: box size and the decode limit."""
 
     thumbnail_size: int = Field(alias="THUMBNAIL_SIZE", ge=16, le=2048)
     max_image_pixels: int = Field(alias="MAX_IMAGE_PIXELS", ge=1)
-    asset_max_image_mb: int = Field(alias="ASSET_MAX_IMAGE_MB", ge=1, le=5000)
     idempotency_table_name: str = Field(alias="IDEMPOTENCY_TABLE_NAME", min_length=1)
 
 
@@ -72,23 +76,26 @@ class IngestSettings(ApiSettings):
     ingest_worker_function_name: str = Field(alias="INGEST_WORKER_FUNCTION_NAME", min_length=1)
 
 
-class IngestWorkerSettings(BaseSettings):
+class IngestWorkerSettings(ImageSizeSettings):
     """The ingest worker: URL rules, byte and pixel caps, and how long a source may stay "not ready"."""
 
     asset_host_allowlist: str = Field(alias="ASSET_HOST_ALLOWLIST", default="")
-    asset_max_image_mb: int = Field(alias="ASSET_MAX_IMAGE_MB", ge=1, le=5000)
     max_image_pixels: int = Field(alias="MAX_IMAGE_PIXELS", ge=1)
     ingest_deadline_seconds: int = Field(alias="INGEST_DEADLINE_SECONDS", ge=1, le=840)
-
-    @property
-    def max_image_bytes(self) -> int:
-        return self.asset_max_image_mb * 1024 * 1024
 
 
 class DocsSettings(BaseModel):
     """The docs function needs no configuration."""
 
     model_config = ConfigDict(defer_build=True)
+
+
+class ProblemSettings(BaseModel):
+    """Any API function: `STRICT_PROBLEMS` (tests, the local server) turns an undeclared error into a 500."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
+
+    strict_problems: bool = Field(default=False, alias="STRICT_PROBLEMS")
 
 
 def _with_defaults(environ: dict[str, str]) -> dict[str, str]:
@@ -113,8 +120,10 @@ __all__ = [
     "ApiSettings",
     "BaseSettings",
     "DocsSettings",
+    "ImageSizeSettings",
     "IngestSettings",
     "IngestWorkerSettings",
+    "ProblemSettings",
     "PurgeSettings",
     "ThumbnailSettings",
     "UploadSettings",

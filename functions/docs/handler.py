@@ -14,10 +14,11 @@ with imports_without_gc():
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
     from functions.common.api import create_app
-    from functions.docs.spec import DOCUMENT_PATH
+    from functions.common.errors import problems
 
-# Written from the API routers by `python -m functions.docs.spec` (tests/unit/test_docs_spec.py pins it to them), so
+# Written from the API routers by `make openapi` (infra/openapi.py; tests/unit/test_docs_spec.py pins it to them), so
 # this function never loads the API handlers, their models and the OpenAPI machinery. Every request serves it.
+DOCUMENT_PATH = Path(__file__).resolve().parent / "openapi.json"
 OPENAPI_JSON = DOCUMENT_PATH.read_text(encoding="utf-8")
 SWAGGER_ASSETS = Path(powertools_event_handler.__file__).resolve().parent / "openapi" / "swagger_ui"
 
@@ -37,12 +38,12 @@ def swagger_page() -> str:
     return generate_swagger_html(OPENAPI_JSON.replace("</", "<\\/"), script, style, "", None)
 
 
-@app.get("/openapi.json")
+@app.get("/openapi.json", openapi_extensions=problems(public=True))
 def openapi_document() -> Response[str]:
     return Response(status_code=200, content_type="application/json", body=OPENAPI_JSON)
 
 
-@app.get("/docs")
+@app.get("/docs", openapi_extensions=problems(public=True))
 def swagger_ui() -> Response[str]:
     return Response(status_code=200, content_type="text/html", body=swagger_page())
 

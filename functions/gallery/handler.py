@@ -5,38 +5,47 @@ from __future__ import annotations
 from functions.common.coldstart import imports_without_gc
 
 with imports_without_gc():
-    from functools import lru_cache
     from typing import Annotated, Any
 
     from aws_lambda_powertools import Logger
     from aws_lambda_powertools.event_handler import Response
     from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+    from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponseHeader
     from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
     from functions.common.api import caller, create_app, known_asset_id
+    from functions.common.errors import (
+        JSON_BODY,
+        Conflict,
+        InvalidCursor,
+        InvalidRequest,
+        NotFailed,
+        NotFound,
+        NotInTrash,
+        NotReady,
+        problems,
+    )
     from functions.common.models import AssetOut, AssetType, View
-    from functions.common.wiring import gallery_service
-    from functions.gallery import logic
+    from functions.gallery import logic, wiring
     from functions.system import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 logger = Logger(service="gallery")
 router = APIGatewayHttpRouter()
+LOCATION: OpenAPIResponseHeader = {"description": "The presigned URL", "schema": {"type": "string"}}
 # Not validated as a pattern (that would be a 422): an id that is not a ULID is simply unknown, a 404 `not_found`.
 AssetId = Annotated[str, Path(description="The asset's id, a ULID; any other value is unknown: 404")]
 
-
-@lru_cache(maxsize=1)
-def _gallery() -> logic.Gallery:
-    return gallery_service()
+# The collaborators, built on the first request; tests and the local server inject theirs with `wiring.collaborators`.
+_gallery = wiring.collaborators
 
 
-@router.get("/health", tags=["meta"])
+@router.get("/health", tags=["meta"], openapi_extensions=problems(public=True))
 def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/gallery", tags=["gallery"])
+@router.get("/gallery", tags=["gallery"], openapi_extensions=problems(InvalidCursor, InvalidRequest))
 def list_gallery(
     view: Annotated[View, Query()] = View.ALL,
     asset_type: Annotated[AssetType | None, Query(alias="assetType")] = None,
@@ -48,40 +57,57 @@ def list_gallery(
     )
 
 
-@router.get("/assets/<id>", tags=["assets"])
+@router.get("/assets/<id>", tags=["assets"], openapi_extensions=problems(NotFound))
 def get_asset(id: AssetId) -> AssetOut:
     return logic.get_asset(owner=caller(router), asset_id=known_asset_id(id), gallery=_gallery())
 
 
-@router.patch("/assets/<id>", tags=["assets"])
+@router.patch("/assets/<id>", tags=["assets"], openapi_extensions=problems(NotFound, Conflict, *JSON_BODY))
 def patch_asset(id: AssetId, request: logic.PatchRequest) -> AssetOut:
     return logic.patch_asset(owner=caller(router), asset_id=known_asset_id(id), request=request, gallery=_gallery())
 
 
-@router.delete("/assets/<id>", tags=["assets"])
+@router.delete(
+    "/assets/<id>",
+    tags=["assets"],
+    status_code=204,
+    responses={204: {"description": "Deleted forever"}},
+    openapi_extensions=problems(NotFound, NotInTrash, Conflict),
+)
 def delete_asset(id: AssetId) -> Response[str]:
     logic.delete_asset(owner=caller(router), asset_id=known_asset_id(id), gallery=_gallery())
     return Response(status_code=204, body="")
 
 
-@router.post("/assets/bulk", tags=["assets"])
+@router.post("/assets/bulk", tags=["assets"], openapi_extensions=problems(*JSON_BODY))
 def bulk(request: logic.BulkRequest) -> logic.BulkResponse:
     return logic.bulk_action(owner=caller(router), request=request, gallery=_gallery())
 
 
-@router.get("/assets/<id>/download", tags=["assets"])
+@router.get(
+    "/assets/<id>/download",
+    tags=["assets"],
+    status_code=302,
+    responses={302: {"description": "To a short-lived URL of the original", "headers": {"Location": LOCATION}}},
+    openapi_extensions=problems(NotFound, NotReady),
+)
 def download(id: AssetId) -> Response[str]:
     url = logic.download_url(owner=caller(router), asset_id=known_asset_id(id), gallery=_gallery())
     return Response(status_code=302, body="", headers={"Location": url, "Cache-Control": "no-store"})
 
 
-@router.post("/assets/<id>/reprocess", tags=["assets"])
+@router.post(
+    "/assets/<id>/reprocess",
+    tags=["assets"],
+    status_code=202,
+    openapi_extensions=problems(NotFound, NotFailed, NotReady, Conflict),
+)
 def reprocess(id: AssetId) -> Response[AssetOut]:
     asset = logic.reprocess_asset(owner=caller(router), asset_id=known_asset_id(id), gallery=_gallery())
     return Response(status_code=202, content_type="application/json", body=asset)
 
 
-@router.post("/trash/empty", tags=["trash"])
+@router.post("/trash/empty", tags=["trash"], openapi_extensions=problems())
 def empty_trash() -> logic.EmptyTrashResponse:
     return logic.empty_trash(owner=caller(router), gallery=_gallery())
 

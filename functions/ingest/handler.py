@@ -6,7 +6,6 @@ from functions.common.coldstart import imports_without_gc
 
 with imports_without_gc():
     from collections.abc import Callable
-    from functools import lru_cache
     from typing import Annotated, Any
 
     from aws_lambda_powertools import Logger
@@ -16,9 +15,15 @@ with imports_without_gc():
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
     from functions.common.api import caller, create_app
+    from functions.common.errors import (
+        JSON_BODY,
+        IdempotencyInProgress,
+        IdempotencyKeyReused,
+        UrlNotAllowed,
+        problems,
+    )
     from functions.common.models import AssetOut
-    from functions.common.wiring import ingest_service
-    from functions.ingest import logic
+    from functions.ingest import logic, wiring
     from functions.system import MAX_INGEST_WAIT_SECONDS
 
 logger = Logger(service="ingest")
@@ -28,7 +33,16 @@ def build_router(ingester: Callable[[], logic.Ingester]) -> APIGatewayHttpRouter
     """The route, with the collaborators `ingester()` builds (the local server passes its own)."""
     router = APIGatewayHttpRouter()
 
-    @router.post("/ingest", tags=["ingest"], status_code=202, responses={201: {"description": "Finished in time"}})
+    @router.post(
+        "/ingest",
+        tags=["ingest"],
+        status_code=202,
+        responses={
+            202: {"description": "Still ingesting", "content": {"application/json": {"model": AssetOut}}},
+            201: {"description": "Finished in time", "content": {"application/json": {"model": AssetOut}}},
+        },
+        openapi_extensions=problems(UrlNotAllowed, IdempotencyKeyReused, IdempotencyInProgress, *JSON_BODY),
+    )
     def ingest(
         request: logic.IngestRequest,
         wait: Annotated[int, Query(ge=0, le=MAX_INGEST_WAIT_SECONDS)] = 0,
@@ -46,7 +60,8 @@ def build_router(ingester: Callable[[], logic.Ingester]) -> APIGatewayHttpRouter
     return router
 
 
-_ingester = lru_cache(maxsize=1)(ingest_service)
+# The collaborators, built on the first request; tests and the local server inject theirs with `wiring.collaborators`.
+_ingester = wiring.collaborators
 router = build_router(_ingester)
 app = create_app()
 app.include_router(router)

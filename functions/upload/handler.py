@@ -5,58 +5,70 @@ from __future__ import annotations
 from functions.common.coldstart import imports_without_gc
 
 with imports_without_gc():
-    from functools import lru_cache
     from typing import Annotated, Any
 
     from aws_lambda_powertools import Logger
-    from aws_lambda_powertools.event_handler import Response
-    from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType
     from aws_lambda_powertools.event_handler.openapi.params import File, Form, UploadFile
     from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-    from functions.common.api import caller, create_app, problem_response
-    from functions.common.errors import problem_for
+    from functions.common.api import caller, create_app
+    from functions.common.errors import (
+        ExpectedMultipart,
+        ImageTooLarge,
+        InvalidImage,
+        InvalidRequest,
+        MalformedMultipart,
+        UnsupportedMediaType,
+        UseSignedUpload,
+        problems,
+    )
+    from functions.common.ids import ULID_PATTERN
+    from functions.common.metadata import MAX_FILENAME_LENGTH, MAX_MODEL_LENGTH, MAX_PROMPT_LENGTH
     from functions.common.models import AssetOut, AssetType
-    from functions.common.wiring import upload_service
-    from functions.upload import logic
-    from functions.upload.errors import ExpectedMultipart, MalformedMultipart
+    from functions.system import MAX_BULK_IDS
+    from functions.upload import logic, wiring
 
 logger = Logger(service="upload")
 router = APIGatewayHttpRouter()
-OptionalText = Annotated[str | None, Form(max_length=10_000)]
+# A form carries strings only: every field is one (empty or absent: not given), documented with the format it must
+# have, and parsed strictly by logic.metadata_from_form.
+_ULID = ULID_PATTERN.pattern.strip("^$")
+ASSET_IDS_PATTERN = f"^(?:{_ULID}(?:,{_ULID}){{0,{MAX_BULK_IDS - 1}}})?$"
+
+# The collaborators, built on the first request; tests and the local server inject theirs with `wiring.collaborators`.
+_uploader = wiring.collaborators
 
 
-@lru_cache(maxsize=1)
-def _uploader() -> logic.Uploader:
-    return upload_service()
-
-
-@router.post("/uploads", tags=["uploads"], status_code=201)
+@router.post(
+    "/uploads",
+    tags=["uploads"],
+    status_code=201,
+    openapi_extensions=problems(
+        UseSignedUpload,
+        InvalidImage,
+        ImageTooLarge,
+        UnsupportedMediaType,
+        InvalidRequest,
+        MalformedMultipart,
+        ExpectedMultipart,
+    ),
+)
 def upload(
     file: Annotated[UploadFile, File(description="The image (≤ 4 MB); JPEG, PNG, WebP, GIF, AVIF or HEIC/HEIF")],
-    filename: OptionalText = None,
-    prompt: OptionalText = None,
-    model: OptionalText = None,
-    params: Annotated[str | None, Form(description="A JSON object")] = None,
-    asset_type: Annotated[AssetType | None, Form(alias="assetType")] = None,
-    source_asset_ids: Annotated[str | None, Form(alias="sourceAssetIds", description="Comma-separated ids")] = None,
+    filename: Annotated[str, Form(max_length=MAX_FILENAME_LENGTH)] = "",
+    prompt: Annotated[str, Form(max_length=MAX_PROMPT_LENGTH)] = "",
+    model: Annotated[str, Form(max_length=MAX_MODEL_LENGTH)] = "",
+    params: Annotated[str, Form(description="A JSON object (as `params` of POST /uploads/sign); empty: {}")] = "",
+    asset_type: Annotated[AssetType, Form(alias="assetType")] = AssetType.UPLOADED,
+    source_asset_ids: Annotated[
+        str, Form(alias="sourceAssetIds", pattern=ASSET_IDS_PATTERN, description="Comma-separated asset ids")
+    ] = "",
 ) -> AssetOut:
     fields = {"filename": filename, "prompt": prompt, "model": model, "params": params}
-    fields |= {"assetType": asset_type, "sourceAssetIds": source_asset_ids}
+    fields |= {"assetType": asset_type.value, "sourceAssetIds": source_asset_ids}
     metadata = logic.metadata_from_form(fields, default_filename=file.filename)
     return logic.upload(owner=caller(router), data=file.content, metadata=metadata, uploader=_uploader())
-
-
-@router.exception_handler(RequestUnsupportedContentType)
-def _not_multipart(_: RequestUnsupportedContentType) -> Response[str]:
-    return problem_response(problem_for(ExpectedMultipart("Send the file as multipart/form-data.")))
-
-
-@router.exception_handler(ValueError)
-def _malformed(_: ValueError) -> Response[str]:
-    # Powertools raises a bare ValueError for a multipart body without a boundary.
-    return problem_response(problem_for(MalformedMultipart("The multipart/form-data body cannot be read.")))
 
 
 app = create_app()

@@ -4,41 +4,48 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
 from functions.common.clock import Clock
-from functions.common.errors import InvalidRequest, TransientError
+from functions.common.duplicates import find_duplicate
+from functions.common.errors import (
+    DomainError,
+    ImageTooLarge,
+    InvalidImage,
+    InvalidRequest,
+    TransientError,
+    UnsupportedMediaType,
+    UseSignedUpload,
+)
 from functions.common.images import ImageFacts, ImageRejected, probe
 from functions.common.metadata import AssetMetadata
 from functions.common.models import AssetOut, AssetSource, AssetStatus, new_asset
+from functions.common.ports import AssetRecords, UploadStore
 from functions.common.presenter import present
-from functions.common.repository import AssetRepository
-from functions.common.storage import ObjectStore
 from functions.system import DIRECT_UPLOAD_MAX_BYTES
-from functions.upload.duplicates import find_duplicate
-from functions.upload.errors import InvalidImage, UseSignedUpload, rejection_error
 
 
 @dataclass(frozen=True)
 class Uploader:
-    repository: AssetRepository
-    store: ObjectStore
+    repository: AssetRecords
+    store: UploadStore
     clock: Clock
     max_image_pixels: int
     read_ttl_seconds: int
 
 
-def metadata_from_form(fields: dict[str, str | None], *, default_filename: str | None) -> AssetMetadata:
-    """The optional form fields as metadata: `params` is a JSON object, `sourceAssetIds` comma-separated."""
+def metadata_from_form(fields: Mapping[str, str | None], *, default_filename: str | None) -> AssetMetadata:
+    """The form's fields as metadata: `params` a JSON object, `sourceAssetIds` ids joined by commas, nothing else."""
     data: dict[str, Any] = {key: value for key, value in fields.items() if value not in (None, "")}
     try:
         if "params" in data:
             data["params"] = json.loads(str(data["params"]))
         if "sourceAssetIds" in data:
-            data["sourceAssetIds"] = [part.strip() for part in str(data["sourceAssetIds"]).split(",") if part.strip()]
+            data["sourceAssetIds"] = str(data["sourceAssetIds"]).split(",")
         data.setdefault("filename", default_filename or None)
         return AssetMetadata.model_validate(data)
     except (json.JSONDecodeError, RecursionError) as error:  # nested beyond what the parser can even read
@@ -46,6 +53,16 @@ def metadata_from_form(fields: dict[str, str | None], *, default_filename: str |
     except ValidationError as error:
         details = "; ".join(f"{'.'.join(map(str, item['loc']))}: {item['msg']}" for item in error.errors())
         raise InvalidRequest(details) from error
+
+
+_REJECTIONS: dict[str, type[DomainError]] = {
+    error.code: error for error in (UnsupportedMediaType, ImageTooLarge, InvalidImage)
+}
+
+
+def rejection_error(rejected: ImageRejected) -> DomainError:
+    """The client-facing error for an image the prober refused."""
+    return _REJECTIONS.get(rejected.code, InvalidImage)(rejected.message)
 
 
 def inspect_image(data: bytes, *, max_pixels: int) -> ImageFacts:
@@ -69,8 +86,7 @@ def upload(*, owner: str, data: bytes, metadata: AssetMetadata, uploader: Upload
     now = uploader.clock()
     existing = find_duplicate(uploader.repository, owner, sha256)
     if existing is not None:
-        shown = present(existing, store=uploader.store, read_ttl_seconds=uploader.read_ttl_seconds, now=now)
-        return shown.model_copy(update={"duplicate": True})
+        return present(existing, by=uploader, duplicate=True)
     asset = new_asset(
         owner=owner,
         now=now,
@@ -89,4 +105,4 @@ def upload(*, owner: str, data: bytes, metadata: AssetMetadata, uploader: Upload
     except TransientError:
         uploader.repository.delete(stored)  # no record without its original
         raise
-    return present(asset, store=uploader.store, read_ttl_seconds=uploader.read_ttl_seconds, now=now)
+    return present(asset, by=uploader)

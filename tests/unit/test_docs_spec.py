@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import Any
+
+import pytest
 
 from functions.docs import handler as docs
-from functions.docs.spec import REGENERATE_COMMAND, build_openapi_document
 from functions.system import ROUTES
+from infra.openapi import REGENERATE_COMMAND, build_openapi_document, declare_problems
 from tests.api_events import FakeContext, http_event
 
 
@@ -42,3 +45,11 @@ def test_openapi_json_and_swagger_ui_serve_the_document() -> None:
     assert page["statusCode"] == 200 and page["headers"]["Content-Type"] == "text/html"
     assert "SwaggerUIBundle" in page["body"]
     assert json.dumps(json.loads(docs.OPENAPI_JSON)["info"]["title"]) in page["body"]
+
+
+def test_a_route_that_declares_no_problems_cannot_be_documented() -> None:
+    # Given an operation without its problems(...) declaration
+    spec: dict[str, Any] = {"components": {"schemas": {}}, "paths": {"/x": {"get": {"responses": {}}}}}
+    # When / Then the generator refuses to write a document that would hide its errors
+    with pytest.raises(ValueError, match="GET /x declares no problems"):
+        declare_problems(spec)
