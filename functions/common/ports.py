@@ -1,0 +1,167 @@
+"""What logic needs from its collaborators: small Protocols, and the values the asset table hands back.
+
+Logic is annotated with these, never with the concrete classes (`AssetRepository`, `ObjectStore`), so an
+in-memory fake is checked against the same contract as the real collaborator. Each Protocol is what one
+group of logic functions calls; a function needing more takes a Protocol that combines them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from functions.common.clock import epoch_ms
+from functions.common.models import Asset, AssetType, View
+
+if TYPE_CHECKING:
+    from functions.common.storage import ObjectInfo, PresignedGet, PresignedPost
+
+
+@dataclass(frozen=True)
+class StoredAsset:
+    """An asset with the optimistic-concurrency version it was read at."""
+
+    asset: Asset
+    version: int
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a query: the assets and, when more follow, the position to continue from."""
+
+    items: list[Asset]
+    next_position: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An asset a deletion selected: its key and the trash (or pending) epoch ms it was selected at."""
+
+    owner: str
+    asset_id: str
+    selected_ms: int
+    pending: bool = False
+
+
+def candidate_for(asset: Asset) -> Candidate:
+    """The deletion candidate of an asset read whole: keyed on its trash time, or its creation time if pending."""
+    if asset.trashed_at is not None:
+        return Candidate(owner=asset.owner, asset_id=asset.id, selected_ms=epoch_ms(asset.trashed_at))
+    return Candidate(owner=asset.owner, asset_id=asset.id, selected_ms=epoch_ms(asset.created_at), pending=True)
+
+
+# The asset table
+
+
+class BytesLookup(Protocol):
+    """Finds the owner's assets with the same bytes (what duplicate detection needs)."""
+
+    def with_sha256(self, owner: str, sha256: str) -> list[Asset]: ...
+
+
+class AssetRecords(BytesLookup, Protocol):
+    """Reading and writing single assets, with optimistic concurrency (`Conflict`) and `NotFound`."""
+
+    def create(self, asset: Asset) -> StoredAsset: ...
+    def get(self, owner: str, asset_id: str) -> StoredAsset: ...
+    def batch_get(self, owner: str, asset_ids: Iterable[str]) -> dict[str, StoredAsset]: ...
+    def replace(self, stored: StoredAsset, asset: Asset) -> StoredAsset: ...
+    def delete(self, stored: StoredAsset) -> None: ...
+
+
+class DeletionClaims(Protocol):
+    """The claim, release and conditional delete every deletion goes through (`functions.common.deletion`)."""
+
+    def claim_for_deletion(self, candidate: Candidate, *, now_ms: int, lease_ms: int | None) -> StoredAsset: ...
+    def release_claim(self, owner: str, asset_id: str) -> None: ...
+    def delete_claimed(self, keys: Iterable[tuple[str, str]]) -> dict[str, str]: ...
+
+
+class GalleryRecords(AssetRecords, DeletionClaims, Protocol):
+    """What the gallery reads and writes: single assets, a view page by page, the trash, deletions."""
+
+    def page(
+        self, owner: str, view: View, asset_type: AssetType | None, limit: int, start: dict[str, Any] | None
+    ) -> Page: ...
+    def all_trash(self, owner: str) -> Iterator[Asset]: ...
+
+
+class PurgeRecords(DeletionClaims, Protocol):
+    """What the purge selects (keys only, oldest first) and then claims and deletes."""
+
+    def expired_trash(self, shard: int, cutoff_ms: int, page_size: int = 500) -> Iterator[Candidate]: ...
+    def abandoned_uploads(self, shard: int, cutoff_ms: int, page_size: int = 500) -> Iterator[Candidate]: ...
+
+
+class UnfinishedRecords(Protocol):
+    """What the sweep of lost S3 events reads: assets unfinished since before a cutoff, then each one."""
+
+    def unfinished_before(self, shard: int, cutoff: datetime) -> Iterator[tuple[str, str]]: ...
+    def get(self, owner: str, asset_id: str) -> StoredAsset: ...
+
+
+class ScheduledRecords(PurgeRecords, UnfinishedRecords, Protocol):
+    """The scheduled run sweeps lost events, then purges."""
+
+
+# The media bucket
+
+
+class ReadSigner(Protocol):
+    """Signs short-lived read URLs (what `present` needs)."""
+
+    def presign_get(
+        self, *, key: str, ttl_seconds: int, now: datetime, download_name: str | None = None
+    ) -> PresignedGet: ...
+
+
+class UploadSigner(ReadSigner, Protocol):
+    """Signs browser uploads too."""
+
+    def presign_post(
+        self, *, key: str, content_type: str, size: int, ttl_seconds: int, now: datetime, sha256_hex: str | None = None
+    ) -> PresignedPost: ...
+
+
+class ObjectWriter(Protocol):
+    def write(self, key: str, body: bytes, content_type: str) -> None: ...
+
+
+class ObjectDeleter(Protocol):
+    def delete_batch(self, keys: list[str]) -> set[str]: ...
+
+
+class ObjectRewriter(Protocol):
+    """Makes S3 announce an object again (a copy onto itself); False when it is absent."""
+
+    def exists(self, key: str) -> bool: ...
+    def rewrite_in_place(self, key: str) -> bool: ...
+
+
+class UploadStore(ReadSigner, ObjectWriter, Protocol):
+    """A direct upload writes the original and shows the asset."""
+
+
+class GalleryStore(ReadSigner, ObjectDeleter, ObjectRewriter, Protocol):
+    """The gallery shows, deletes and reprocesses."""
+
+
+class PurgeStore(ObjectDeleter, Protocol):
+    def exists(self, key: str) -> bool: ...
+
+
+class ScheduledStore(PurgeStore, ObjectRewriter, Protocol):
+    """The scheduled run re-triggers lost events, then deletes."""
+
+
+class ThumbnailStore(ObjectWriter, Protocol):
+    """The thumbnail reads the announced original by eTag, writes the thumbnail, drops what it refuses."""
+
+    @property
+    def bucket(self) -> str: ...
+
+    def stat(self, key: str) -> ObjectInfo | None: ...
+    def read(self, key: str, *, etag: str | None = None) -> bytes: ...
+    def delete_many(self, keys: Iterable[str]) -> int: ...

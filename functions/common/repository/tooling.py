@@ -1,0 +1,45 @@
+"""Raw access to the asset table for tests, the bench and the local server; never on a request path.
+
+The functions' roles hold none of what this needs (Scan, BatchWriteItem, unconditional DeleteItem).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from functions.common.models import Asset
+from functions.common.repository.assets import AssetRepository
+from functions.common.repository.mapping import to_asset, to_attributes
+
+
+def dynamodb_client(repository: AssetRepository) -> Any:
+    """The botocore client the repository's calls go through: to observe them (event hooks) or stub them."""
+    return repository._model._get_connection().connection.client
+
+
+def every_asset(repository: AssetRepository) -> list[Asset]:
+    """Every asset in the table, of every owner: a Scan."""
+    return [to_asset(record).asset for record in repository._model.scan()]
+
+
+def put_all(repository: AssetRepository, assets: Iterable[Asset], *, version: int | None = None) -> None:
+    """Write the assets as they are, unconditionally, with BatchWriteItem (seeding)."""
+    model = repository._model
+    with model.batch_write() as batch:
+        for asset in assets:
+            attributes: dict[str, Any] = to_attributes(asset) | ({} if version is None else {"version": version})
+            batch.save(model(**attributes))
+
+
+def remove(repository: AssetRepository, owner: str, asset_id: str) -> None:
+    """Delete a record whatever its state (as a crashed run may have left the table)."""
+    repository._model._get_connection().delete_item(owner, range_key=asset_id)
+
+
+def remove_all(repository: AssetRepository) -> None:
+    """Empty the table."""
+    model = repository._model
+    with model.batch_write() as batch:
+        for record in model.scan():
+            batch.delete(record)

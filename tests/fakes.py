@@ -1,0 +1,294 @@
+"""In-memory collaborators for logic tests: the contracts of `functions.common.ports`, without AWS.
+
+They keep the rules logic relies on (versions and `Conflict`, `NotFound`, each view's order, claims that
+hold only while an asset is as selected); what DynamoDB and S3 themselves do is tested on moto.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from functions.common import ports
+from functions.common.clock import epoch_ms
+from functions.common.errors import Conflict, NotFound, TransientError
+from functions.common.models import Asset, AssetStatus, AssetType, View
+from functions.common.ports import Candidate, Page, StoredAsset
+from functions.common.storage import ObjectChanged, ObjectInfo, PresignedGet, PresignedPost
+from functions.ingest.fetcher import Fetched
+
+Key = tuple[str, str]
+
+
+def _newest_first(asset: Asset, view: View) -> tuple[int, str]:
+    if view == View.TRASH and asset.trashed_at is not None:
+        return epoch_ms(asset.trashed_at), asset.id
+    return 0, asset.id
+
+
+class MemoryAssets:
+    """The asset table in a dict; `conflicts`: the next writes lose to a concurrent one (which bumps the version)."""
+
+    def __init__(self, *assets: Asset) -> None:
+        self.items: dict[Key, StoredAsset] = {}
+        self.claims: dict[Key, int] = {}  # epoch ms of a deletion's claim; 0: free to take over
+        self.batch_gets: list[list[str]] = []
+        self.reads = 0
+        self.conflicts = 0
+        for asset in assets:
+            self.create(asset)
+
+    # AssetRecords
+
+    def create(self, asset: Asset) -> StoredAsset:
+        key = (asset.owner, asset.id)
+        if key in self.items:
+            raise Conflict("The asset changed meanwhile.")
+        self.items[key] = StoredAsset(asset=asset, version=1)
+        if asset.deleting:
+            self.claims[key] = 0
+        return self.items[key]
+
+    def get(self, owner: str, asset_id: str) -> StoredAsset:
+        self.reads += 1
+        try:
+            return self.items[(owner, asset_id)]
+        except KeyError:
+            raise NotFound("No such asset.") from None
+
+    def batch_get(self, owner: str, asset_ids: Iterable[str]) -> dict[str, StoredAsset]:
+        asked = list(dict.fromkeys(asset_ids))
+        self.batch_gets.append(asked)
+        return {asset_id: self.items[(owner, asset_id)] for asset_id in asked if (owner, asset_id) in self.items}
+
+    def replace(self, stored: StoredAsset, asset: Asset) -> StoredAsset:
+        key = (asset.owner, asset.id)
+        current = self.items.get(key)
+        if current is not None and self.conflicts:
+            self.conflicts -= 1
+            self.items[key] = StoredAsset(asset=current.asset, version=current.version + 1)
+            raise Conflict("The asset changed meanwhile.")
+        if current is None or current.version != stored.version:
+            raise Conflict("The asset changed meanwhile.")
+        self.items[key] = StoredAsset(asset=asset, version=stored.version + 1)
+        return self.items[key]
+
+    def delete(self, stored: StoredAsset) -> None:
+        key = (stored.asset.owner, stored.asset.id)
+        current = self.items.get(key)
+        if current is None or current.version != stored.version:
+            raise Conflict("The asset changed meanwhile.")
+        del self.items[key]
+
+    def with_sha256(self, owner: str, sha256: str) -> list[Asset]:
+        found = [s.asset for (who, _), s in sorted(self.items.items()) if who == owner and s.asset.sha256 == sha256]
+        return found
+
+    # GalleryRecords
+
+    def page(
+        self, owner: str, view: View, asset_type: AssetType | None, limit: int, start: dict[str, Any] | None
+    ) -> Page:
+        shown = [asset for asset in self._owned(owner) if self._in_view(asset, view, asset_type)]
+        ordered = sorted(shown, key=lambda asset: _newest_first(asset, view), reverse=True)
+        if start is not None:
+            ids = [asset.id for asset in ordered]
+            ordered = ordered[ids.index(start["after"]) + 1 :]
+        items = ordered[:limit]
+        return Page(items=items, next_position={"after": items[-1].id} if len(ordered) > limit else None)
+
+    def all_trash(self, owner: str) -> Iterator[Asset]:
+        yield from (asset for asset in self._owned(owner) if asset.in_trash)
+
+    def _owned(self, owner: str) -> list[Asset]:
+        return [stored.asset for (who, _), stored in self.items.items() if who == owner]
+
+    @staticmethod
+    def _in_view(asset: Asset, view: View, asset_type: AssetType | None) -> bool:
+        if asset_type is not None and asset.asset_type != asset_type:
+            return False
+        if view == View.TRASH:
+            return asset.in_trash
+        return not asset.in_trash and (view == View.ALL or asset.starred)
+
+    # ScheduledRecords: one shard holds everything (how items spread over shards is the table's business)
+
+    def expired_trash(self, shard: int, cutoff_ms: int, page_size: int = 500) -> Iterator[Candidate]:
+        trashed = [(epoch_ms(s.asset.trashed_at), s.asset) for s in self.items.values() if s.asset.trashed_at]
+        for trashed_ms, asset in sorted(trashed, key=lambda item: item[0]):
+            if shard == 0 and trashed_ms < cutoff_ms:
+                yield Candidate(owner=asset.owner, asset_id=asset.id, selected_ms=trashed_ms)
+
+    def abandoned_uploads(self, shard: int, cutoff_ms: int, page_size: int = 500) -> Iterator[Candidate]:
+        for asset in sorted((s.asset for s in self.items.values()), key=lambda asset: asset.created_at):
+            created_ms = epoch_ms(asset.created_at)
+            if shard == 0 and asset.status == AssetStatus.PENDING and created_ms < cutoff_ms:
+                yield Candidate(owner=asset.owner, asset_id=asset.id, selected_ms=created_ms, pending=True)
+
+    def unfinished_before(self, shard: int, cutoff: datetime) -> Iterator[tuple[str, str]]:
+        for status in (AssetStatus.PENDING, AssetStatus.PROCESSING):
+            for asset in (s.asset for s in self.items.values() if s.asset.status == status):
+                since = asset.created_at if status == AssetStatus.PENDING else asset.updated_at
+                if shard == 0 and since < cutoff:
+                    yield asset.owner, asset.id
+
+    # DeletionClaims
+
+    def claim_for_deletion(self, candidate: Candidate, *, now_ms: int, lease_ms: int | None) -> StoredAsset:
+        key = (candidate.owner, candidate.asset_id)
+        current = self.items.get(key)
+        asset = current.asset if current else None
+        if asset is None:
+            raise Conflict("The asset changed meanwhile.")
+        if candidate.pending:
+            still_selected = asset.status == AssetStatus.PENDING and epoch_ms(asset.created_at) == candidate.selected_ms
+        else:
+            still_selected = asset.trashed_at is not None and epoch_ms(asset.trashed_at) == candidate.selected_ms
+        held = key in self.claims and lease_ms is not None and self.claims[key] >= now_ms - lease_ms
+        if not still_selected or held or current is None:
+            raise Conflict("The asset changed meanwhile.")
+        self.claims[key] = now_ms
+        self.items[key] = StoredAsset(asset=asset.model_copy(update={"deleting": True}), version=current.version + 1)
+        return self.items[key]
+
+    def release_claim(self, owner: str, asset_id: str) -> None:
+        key = (owner, asset_id)
+        if key not in self.claims:
+            raise Conflict("The asset changed meanwhile.")
+        self.claims[key] = 0
+        current = self.items[key]
+        self.items[key] = StoredAsset(asset=current.asset, version=current.version + 1)
+
+    def delete_claimed(self, keys: Iterable[tuple[str, str]]) -> dict[str, str]:
+        refused: dict[str, str] = {}
+        for key in dict.fromkeys(keys):
+            if key in self.items and key not in self.claims:
+                refused[key[1]] = "no longer claimed"
+            else:
+                self.items.pop(key, None)
+        return refused
+
+
+class MemoryStore:
+    """The media bucket in a dict; presigned URLs are recognisable strings. `down`: every delete fails (an outage)."""
+
+    def __init__(self, objects: dict[str, bytes] | None = None) -> None:
+        self.objects: dict[str, bytes] = dict(objects or {})
+        self.announced: list[str] = []
+        self.down = False
+
+    @property
+    def bucket(self) -> str:
+        return "memory-media"
+
+    def presign_get(
+        self, *, key: str, ttl_seconds: int, now: datetime, download_name: str | None = None
+    ) -> PresignedGet:
+        url = f"https://media.invalid/{key}?ttl={ttl_seconds}" + (f"&download={download_name}" if download_name else "")
+        return PresignedGet(url=url, expires_at=now + timedelta(seconds=ttl_seconds))
+
+    def presign_post(
+        self, *, key: str, content_type: str, size: int, ttl_seconds: int, now: datetime, sha256_hex: str | None = None
+    ) -> PresignedPost:
+        fields = {"key": key, "Content-Type": content_type, "size": str(size)} | (
+            {"x-amz-checksum-sha256": sha256_hex} if sha256_hex else {}
+        )
+        return PresignedPost(
+            url="https://media.invalid/", fields=fields, expires_at=now + timedelta(seconds=ttl_seconds)
+        )
+
+    def write(self, key: str, body: bytes, content_type: str) -> None:
+        self.objects[key] = body
+
+    def exists(self, key: str) -> bool:
+        return key in self.objects
+
+    def stat(self, key: str) -> ObjectInfo | None:
+        body = self.objects.get(key)
+        return None if body is None else ObjectInfo(etag=hashlib.sha256(body).hexdigest()[:32], size=len(body))
+
+    def read(self, key: str, *, etag: str | None = None) -> bytes:
+        info = self.stat(key)
+        if info is None:
+            raise TransientError(f"NoSuchKey: {key}")
+        if etag is not None and info.etag != etag:
+            raise ObjectChanged(key)
+        return self.objects[key]
+
+    def delete_batch(self, keys: list[str]) -> set[str]:
+        if self.down:
+            raise TransientError("S3 is down")
+        for key in keys:
+            self.objects.pop(key, None)
+        return set()
+
+    def delete_many(self, keys: Iterable[str]) -> int:
+        self.delete_batch(list(keys))
+        return 1
+
+    def rewrite_in_place(self, key: str) -> bool:
+        if key not in self.objects:
+            return False
+        self.announced.append(key)
+        return True
+
+
+@dataclass
+class FakeTime:
+    """Wall clock and monotonic clock that only move when someone sleeps."""
+
+    now: datetime
+    elapsed: float = 0.0
+    sleeps: list[float] = field(default_factory=list)
+    on_sleep: Callable[[], None] = lambda: None
+
+    def clock(self) -> datetime:
+        return self.now + timedelta(seconds=self.elapsed)
+
+    def monotonic(self) -> float:
+        return self.elapsed
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.elapsed += seconds
+        self.on_sleep()
+
+
+class Ticking:
+    """A clock that moves one second per call, so ids and trash times are distinct."""
+
+    def __init__(self, start: datetime) -> None:
+        self.moment = start
+
+    def __call__(self) -> datetime:
+        self.moment += timedelta(seconds=1)
+        return self.moment
+
+
+@dataclass
+class ScriptedFetcher:
+    """Answers each fetch with the next scripted outcome (an exception to raise or bytes to return)."""
+
+    script: list[Exception | bytes]
+    calls: int = 0
+
+    def fetch(self, url: str, *, deadline: float) -> Fetched:
+        outcome = self.script[min(self.calls, len(self.script) - 1)]
+        self.calls += 1
+        if isinstance(outcome, Exception):
+            raise outcome
+        return Fetched(data=outcome)
+
+
+def _conforms(assets: MemoryAssets, store: MemoryStore) -> None:
+    """Never called: mypy checks here that the fakes keep the contracts logic is typed with."""
+    _: tuple[ports.GalleryRecords, ports.ScheduledRecords, ports.GalleryStore, ports.ScheduledStore] = (
+        assets,
+        assets,
+        store,
+        store,
+    )
+    __: tuple[ports.UploadSigner, ports.UploadStore, ports.ThumbnailStore] = (store, store, store)
