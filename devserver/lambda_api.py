@@ -21,7 +21,7 @@ from typing import Any
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from devserver.environments import FunctionError, Handler, invoke
+from devserver.environments import FunctionError, Handler, invoke, load_handler
 from functions.system import FUNCTIONS
 
 log = logging.getLogger("devserver")
@@ -44,25 +44,17 @@ class LoopbackDevNetwork:
 
 
 def loopback_ingest_handler(function: str) -> Handler:
-    """`ingest` or `ingest_worker` with the loopback-allowing policy (and `DEV_INGEST_CA_FILE` trusted)."""
-    from functools import lru_cache
-
-    from functions.common.api import create_app
-    from functions.common.wiring import ingest_service, ingest_worker_service
-    from functions.ingest.fetcher import default_ssl_context
-    from functions.ingest.handler import build_router
-    from functions.ingest.worker import build_handler
+    """The real `ingest` or `ingest_worker` handler, given the loopback-allowing policy (and `DEV_INGEST_CA_FILE`)."""
+    from functions.ingest import wiring, worker_wiring
 
     network = LoopbackDevNetwork()
     if function == "ingest":
-        app = create_app()
-        app.include_router(build_router(lru_cache(maxsize=1)(lambda: ingest_service(network=network))))
-        return app.resolve
-    context = default_ssl_context()
-    ca_file = os.environ.get("DEV_INGEST_CA_FILE")
-    if ca_file:
-        context = ssl.create_default_context(cafile=ca_file)
-    return build_handler(lru_cache(maxsize=1)(lambda: ingest_worker_service(network=network, ssl_context=context)))
+        wiring.collaborators.use(wiring.build(network=network))
+    else:
+        ca_file = os.environ.get("DEV_INGEST_CA_FILE")
+        context = ssl.create_default_context(cafile=ca_file) if ca_file else None
+        worker_wiring.collaborators.use(worker_wiring.build(network=network, ssl_context=context))
+    return load_handler(function)
 
 
 class LambdaApi:

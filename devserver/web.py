@@ -16,11 +16,6 @@ WEBAPP_DIR = Path(__file__).resolve().parent.parent / "webapp"
 _TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
 
 
-def web_origins(web_port: int) -> tuple[str, ...]:
-    """The origins a browser reports for the web app on this port."""
-    return (f"http://127.0.0.1:{web_port}", f"http://localhost:{web_port}")
-
-
 class WebApp:
     """A WSGI app serving webapp/ read-only, with a content security policy that names the API and S3 origins."""
 

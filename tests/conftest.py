@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +28,8 @@ os.environ.update(
         "AWS_REGION": "us-east-1",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
+        # An error a route does not declare in its problems(...) answers 500: every tier's tests catch it.
+        "STRICT_PROBLEMS": "1",
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
@@ -54,11 +57,34 @@ def aws() -> Iterator[None]:
     from devserver.iam.enforce import enforcing
     from functions.common.repository import AssetRepository
 
+    fresh_collaborators()
     with mock_aws():
         AssetRepository(TABLE).create_table()
         boto3.client("s3").create_bucket(Bucket=BUCKET)
         with enforcing(iam_names(), infer_from_stack=True):
             yield
+    fresh_collaborators()
+
+
+def fresh_collaborators() -> None:
+    """Make every imported `functions.<feature>.wiring` build afresh on its next event (clients die with their moto)."""
+    for name, module in list(sys.modules.items()):
+        if name.startswith("functions.") and name.endswith("wiring") and hasattr(module, "collaborators"):
+            module.collaborators.reset()
+
+
+@pytest.fixture
+def idempotency_table(aws: None) -> str:
+    """The Powertools idempotency table, keyed as the stack defines it, in this test's moto; returns its name."""
+    from functions.system import IDEMPOTENCY_KEY_ATTRIBUTE
+
+    boto3.client("dynamodb").create_table(
+        TableName=IDEMPOTENCY_TABLE,
+        AttributeDefinitions=[{"AttributeName": IDEMPOTENCY_KEY_ATTRIBUTE, "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": IDEMPOTENCY_KEY_ATTRIBUTE, "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return IDEMPOTENCY_TABLE
 
 
 @pytest.fixture
@@ -80,21 +106,29 @@ def store(s3_client):  # type: ignore[no-untyped-def]
     return ObjectStore(BUCKET, client=s3_client)
 
 
-@pytest.fixture
-def api_environment(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The environment an API handler's settings read, pointed at this test's moto; settings re-read per test."""
+def function_environment(monkeypatch: pytest.MonkeyPatch, **extra: str) -> Iterator[None]:
+    """A handler's environment pointed at this test's moto, plus `extra`; its settings are read afresh in the test."""
     from functions.common.settings import settings_for
 
-    for name, value in {
-        "ASSET_TABLE_NAME": TABLE,
-        "MEDIA_BUCKET_NAME": BUCKET,
-        "CURSOR_SECRET": "s" * 32,
-        "TRASH_RETENTION_DAYS": "30",
-    }.items():
+    for name, value in {"ASSET_TABLE_NAME": TABLE, "MEDIA_BUCKET_NAME": BUCKET, "TRASH_RETENTION_DAYS": "30"}.items():
+        monkeypatch.setenv(name, value)
+    for name, value in extra.items():
         monkeypatch.setenv(name, value)
     settings_for.cache_clear()
     yield
     settings_for.cache_clear()
+
+
+@pytest.fixture
+def api_environment(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The environment an API handler's settings read."""
+    yield from function_environment(monkeypatch, CURSOR_SECRET="s" * 32)
+
+
+@pytest.fixture
+def purge_environment(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The environment the purge handler's settings read, with its own metrics namespace."""
+    yield from function_environment(monkeypatch, POWERTOOLS_METRICS_NAMESPACE="GalleryTest")
 
 
 def iam_names() -> LocalNames:

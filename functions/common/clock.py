@@ -1,4 +1,4 @@
-"""The clock collaborator: logic functions take `clock`, tests pass a fixed one."""
+"""The clock collaborator: logic functions take `clock`, tests pass a fixed one; and the one epoch-ms conversion."""
 
 from __future__ import annotations
 
@@ -14,3 +14,10 @@ def utc_now() -> datetime:
 
 def fixed_clock(moment: datetime) -> Clock:
     return lambda: moment
+
+
+def epoch_ms(moment: datetime) -> int:
+    """Milliseconds since the epoch of an aware datetime; naive times are refused so no timezone can shift them."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("times must be timezone-aware")
+    return int(moment.timestamp() * 1000)

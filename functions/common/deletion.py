@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
+from functions.common.clock import epoch_ms
 from functions.common.errors import NotInTrash, TransientError
 from functions.common.models import Asset
-from functions.common.repository import AssetRepository, Candidate, StoredAsset, candidate_for
-from functions.common.storage import ObjectStore
+from functions.common.ports import Candidate, DeletionClaims, ObjectDeleter, StoredAsset, candidate_for
 
 MAX_KEYS_PER_CALL = 1000
 
@@ -33,13 +33,6 @@ class DeletionFailed(TransientError):
 def object_keys(asset: Asset) -> list[str]:
     """Every object an asset may own: the original and each derivative."""
     return [asset.original_key, asset.thumb_key]
-
-
-def epoch_ms(moment: datetime) -> int:
-    """Milliseconds since the epoch of an aware datetime; naive times are refused so no timezone can shift them."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError("times must be timezone-aware")
-    return int(moment.timestamp() * 1000)
 
 
 @dataclass
@@ -70,7 +63,7 @@ class BatchDeleter:
     a refused key fails only the assets it touched; they stay claimed and are released for the next run.
     """
 
-    def __init__(self, *, repository: AssetRepository, store: ObjectStore, keys_per_call: int = MAX_KEYS_PER_CALL):
+    def __init__(self, *, repository: DeletionClaims, store: ObjectDeleter, keys_per_call: int = MAX_KEYS_PER_CALL):
         self._repository = repository
         self._store = store
         self._keys_per_call = keys_per_call
@@ -150,13 +143,13 @@ class BatchDeleter:
 
 
 def claim(
-    candidate: Candidate, *, repository: AssetRepository, now: datetime, lease_ms: int | None = None
+    candidate: Candidate, *, repository: DeletionClaims, now: datetime, lease_ms: int | None = None
 ) -> StoredAsset:
     """Claim one asset for deletion (see the module docstring); `Conflict` if it changed since it was selected."""
     return repository.claim_for_deletion(candidate, now_ms=epoch_ms(now), lease_ms=lease_ms)
 
 
-def delete_claimed(assets: Iterable[Asset], *, repository: AssetRepository, store: ObjectStore) -> DeletionResult:
+def delete_claimed(assets: Iterable[Asset], *, repository: DeletionClaims, store: ObjectDeleter) -> DeletionResult:
     """Delete the objects, then the records, of assets already claimed."""
     deleter = BatchDeleter(repository=repository, store=store)
     result = DeletionResult()
@@ -166,9 +159,7 @@ def delete_claimed(assets: Iterable[Asset], *, repository: AssetRepository, stor
     return result
 
 
-def delete_forever(
-    stored: StoredAsset, *, repository: AssetRepository, store: ObjectStore, now: datetime | None = None
-) -> None:
+def delete_forever(stored: StoredAsset, *, repository: DeletionClaims, store: ObjectDeleter, now: datetime) -> None:
     """Delete one trashed asset forever (DELETE, bulk delete, empty trash): claim, objects, record.
 
     Raises `NotInTrash` if it is not in the trash and `Conflict` if it was restored (or changed trash time)
@@ -176,7 +167,7 @@ def delete_forever(
     """
     if not stored.asset.in_trash:
         raise NotInTrash("Only assets in the trash can be deleted forever; move it to the trash first.")
-    claimed = claim(candidate_for(stored.asset), repository=repository, now=now or datetime.now(UTC))
+    claimed = claim(candidate_for(stored.asset), repository=repository, now=now)
     result = delete_claimed([claimed.asset], repository=repository, store=store)
     if result.failed:
         raise DeletionFailed(result.failed[claimed.asset.id])

@@ -18,6 +18,12 @@ class AssetStatus(StrEnum):
     FAILED = "failed"
 
 
+# The original is stored: it can be shown, downloaded and compared with new bytes.
+STORED_STATUSES = frozenset({AssetStatus.PROCESSING, AssetStatus.READY})
+# The pipeline has still to run on the original (what a lost S3 event leaves behind).
+UNFINISHED_STATUSES = frozenset({AssetStatus.PENDING, AssetStatus.PROCESSING})
+
+
 class AssetSource(StrEnum):
     UPLOAD = "upload"
     INGEST = "ingest"
@@ -103,15 +109,15 @@ class Asset(AssetContent):
 
     @property
     def original_key(self) -> str:
-        from functions.system import ORIGINALS_PREFIX
+        from functions.common.object_keys import original_key
 
-        return f"{ORIGINALS_PREFIX}{self.owner}/{self.id}"
+        return original_key(self.owner, self.id)
 
     @property
     def thumb_key(self) -> str:
-        from functions.system import THUMBS_PREFIX
+        from functions.common.object_keys import thumb_key
 
-        return f"{THUMBS_PREFIX}{self.owner}/{self.id}.webp"
+        return thumb_key(self.owner, self.id)
 
     @property
     def in_trash(self) -> bool:

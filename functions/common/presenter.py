@@ -2,19 +2,37 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from typing import Protocol
 
-from functions.common.models import Asset, AssetOut, AssetStatus
-from functions.common.storage import ObjectStore
+from functions.common.clock import Clock
+from functions.common.models import STORED_STATUSES, Asset, AssetOut, AssetStatus
+from functions.common.ports import ReadSigner
 
-STORED_STATUSES = frozenset({AssetStatus.PROCESSING, AssetStatus.READY})
+
+class Presents(Protocol):
+    """What showing an asset needs: every API function's collaborators have it."""
+
+    @property
+    def store(self) -> ReadSigner: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def read_ttl_seconds(self) -> int: ...
 
 
-def present(asset: Asset, *, store: ObjectStore, read_ttl_seconds: int, now: datetime) -> AssetOut:
-    """The asset as JSON shows it: `url` once the original is stored, `thumbUrl` once the thumbnail is."""
+def present(asset: Asset, *, by: Presents, duplicate: bool = False) -> AssetOut:
+    """The asset as JSON shows it, as of `by`'s clock: `url` once the original is stored, `thumbUrl` once the thumbnail.
+
+    `duplicate` marks an asset returned for bytes its owner already had.
+    """
+    store, ttl, now = by.store, by.read_ttl_seconds, by.clock()
     data = asset.model_dump(exclude={"owner", "deleting", "original_etag"})
     if asset.status in STORED_STATUSES:
-        data["url"] = store.presign_get(key=asset.original_key, ttl_seconds=read_ttl_seconds, now=now).url
+        data["url"] = store.presign_get(key=asset.original_key, ttl_seconds=ttl, now=now).url
     if asset.status == AssetStatus.READY:
-        data["thumb_url"] = store.presign_get(key=asset.thumb_key, ttl_seconds=read_ttl_seconds, now=now).url
+        data["thumb_url"] = store.presign_get(key=asset.thumb_key, ttl_seconds=ttl, now=now).url
+    if duplicate:
+        data["duplicate"] = True
     return AssetOut.model_validate(data)

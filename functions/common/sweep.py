@@ -3,8 +3,8 @@
 `pending` means the upload's event never came; `processing` means a reprocess's did not.
 
 The re-trigger is a copy of the object onto itself, which makes S3 emit a fresh ObjectCreated event, so the
-exact same pipeline runs (locally through the notification queue, on AWS through the Lambda trigger). This
-module never imports Pillow: the gallery API uses it too.
+exact same pipeline runs (locally through the notification queue, on AWS through the Lambda trigger). The purge
+sweeps; the gallery's reprocess re-triggers one asset, so this module never imports Pillow.
 """
 
 from __future__ import annotations
@@ -13,12 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from functions.common.errors import NotFound
-from functions.common.models import Asset, AssetStatus
-from functions.common.repository import AssetRepository
-from functions.common.storage import ObjectStore
+from functions.common.models import UNFINISHED_STATUSES, Asset
+from functions.common.ports import ObjectRewriter, UnfinishedRecords
 from functions.system import PURGE_SHARDS
-
-_UNFINISHED = frozenset({AssetStatus.PENDING, AssetStatus.PROCESSING})
 
 
 @dataclass
@@ -29,23 +26,23 @@ class SweepResult:
     failed: dict[str, str] = field(default_factory=dict)  # asset id (or the shard whose Query failed) -> reason
 
 
-def retrigger(asset: Asset, *, store: ObjectStore) -> bool:
+def retrigger(asset: Asset, *, store: ObjectRewriter) -> bool:
     """Make S3 announce the asset's original again; False when there is no original to announce."""
     return store.rewrite_in_place(asset.original_key)
 
 
-def _sweep_one(owner: str, asset_id: str, *, repository: AssetRepository, store: ObjectStore) -> bool:
+def _sweep_one(owner: str, asset_id: str, *, repository: UnfinishedRecords, store: ObjectRewriter) -> bool:
     try:
         asset = repository.get(owner, asset_id).asset
     except NotFound:
         return False
-    if asset.status not in _UNFINISHED or asset.deleting:
+    if asset.status not in UNFINISHED_STATUSES or asset.deleting:
         return False
     return retrigger(asset, store=store)
 
 
 def sweep_unfinished(
-    *, now: datetime, repository: AssetRepository, store: ObjectStore, older_than: timedelta
+    *, now: datetime, repository: UnfinishedRecords, store: ObjectRewriter, older_than: timedelta
 ) -> SweepResult:
     """Re-trigger every asset unfinished since before `now - older_than` whose original exists.
 

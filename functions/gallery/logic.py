@@ -7,24 +7,28 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field
+from pydantic import ConfigDict, Field, StrictBool
 
 from functions.common.clock import Clock
 from functions.common.cursor import CursorCodec
 from functions.common.deletion import DeletionFailed, delete_forever
 from functions.common.errors import Conflict, DomainError, InvalidRequest, NotFailed, NotFound, NotReady
 from functions.common.ids import is_ulid
-from functions.common.models import Asset, AssetOut, AssetStatus, AssetType, CamelModel, View
-from functions.common.presenter import STORED_STATUSES, present
-from functions.common.repository import AssetRepository, StoredAsset
-from functions.common.storage import ObjectStore
+from functions.common.models import STORED_STATUSES, Asset, AssetOut, AssetStatus, AssetType, CamelModel, View
+from functions.common.ports import GalleryRecords, GalleryStore, StoredAsset
+from functions.common.presenter import present
+from functions.common.retries import FinalConflict, retry_on_conflict
+from functions.common.sweep import retrigger
 from functions.system import MAX_BULK_IDS
-from functions.thumbnail.sweep import retrigger
 
 
 class PatchRequest(CamelModel):
-    starred: bool | None = None
-    trashed: bool | None = None
+    # Documented as the logic refuses it: an empty patch is a 422.
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+
+    # Strict: `0`, `"false"` or `"yes"` are no booleans (pydantic would take them as one).
+    starred: StrictBool | None = None
+    trashed: StrictBool | None = None
     prompt: str | None = Field(default=None, max_length=10_000)
     asset_type: AssetType | None = None
 
@@ -65,8 +69,8 @@ class EmptyTrashResponse(CamelModel):
 class Gallery:
     """The collaborators every gallery operation needs."""
 
-    repository: AssetRepository
-    store: ObjectStore
+    repository: GalleryRecords
+    store: GalleryStore
     clock: Clock
     cursors: CursorCodec
     read_ttl_seconds: int
@@ -74,7 +78,7 @@ class Gallery:
     retention_days: int
 
     def show(self, asset: Asset) -> AssetOut:
-        return present(asset, store=self.store, read_ttl_seconds=self.read_ttl_seconds, now=self.clock())
+        return present(asset, by=self)
 
 
 def list_gallery(
@@ -129,20 +133,23 @@ def patch_asset(*, owner: str, asset_id: str, request: PatchRequest, gallery: Ga
     """Star, unstar, trash, restore or edit; retried once when a concurrent write got there first."""
     if request.model_fields_set == set():
         raise InvalidRequest("Give at least one of starred, trashed, prompt, assetType.")
-    for attempt in range(2):
+
+    def attempt() -> AssetOut:
         stored = gallery.repository.get(owner, asset_id)
         try:
             return gallery.show(_apply(stored, request, gallery).asset)
-        except Conflict:
-            if attempt == 1 or stored.asset.deleting:
-                raise
-    raise AssertionError("unreachable")
+        except Conflict as conflict:
+            if stored.asset.deleting:  # it stays so: reading it again changes nothing
+                raise FinalConflict(conflict) from conflict
+            raise
+
+    return retry_on_conflict(attempt, attempts=2)
 
 
 def delete_asset(*, owner: str, asset_id: str, gallery: Gallery) -> None:
     """Delete forever: only from the trash (else `not_in_trash`)."""
     stored = gallery.repository.get(owner, asset_id)
-    delete_forever(stored, repository=gallery.repository, store=gallery.store)
+    delete_forever(stored, repository=gallery.repository, store=gallery.store, now=gallery.clock())
 
 
 _BULK_PATCH = {
@@ -165,7 +172,7 @@ def bulk_action(*, owner: str, request: BulkRequest, gallery: Gallery) -> BulkRe
             continue
         try:
             if request.action == BulkAction.DELETE:
-                delete_forever(stored, repository=gallery.repository, store=gallery.store)
+                delete_forever(stored, repository=gallery.repository, store=gallery.store, now=gallery.clock())
                 found.pop(asset_id)
                 results.append(BulkResult(id=asset_id, result="ok"))
             else:
@@ -197,7 +204,7 @@ def empty_trash(*, owner: str, gallery: Gallery) -> EmptyTrashResponse:
     for asset in list(gallery.repository.all_trash(owner)):
         try:
             stored = gallery.repository.get(owner, asset.id)
-            delete_forever(stored, repository=gallery.repository, store=gallery.store)
+            delete_forever(stored, repository=gallery.repository, store=gallery.store, now=gallery.clock())
             deleted += 1
         except (NotFound, Conflict, DeletionFailed):
             continue  # one item failing never stops the others; it stays in the trash for the next try

@@ -47,23 +47,6 @@ FORBIDDEN_V6 = tuple(
         "5f00::/16",  # SRv6 SIDs
     )
 )
-# Listed for the record and the tests: all lie outside 2000::/3, so the rule above already refuses them.
-OUTSIDE_GLOBAL_V6 = tuple(
-    ipaddress.IPv6Network(cidr)
-    for cidr in (
-        "::/128",
-        "::1/128",
-        "::ffff:0:0/96",  # IPv4-mapped
-        "::/96",  # IPv4-compatible (deprecated)
-        "64:ff9b::/96",  # NAT64
-        "64:ff9b:1::/48",  # local-use NAT64
-        "100::/64",  # discard
-        "fc00::/7",  # unique-local, including the EC2 metadata service fd00:ec2::254
-        "fe80::/10",  # link-local
-        "fec0::/10",  # site-local (deprecated)
-        "ff00::/8",  # multicast
-    )
-)
 
 _NUMERIC_LABEL = re.compile(r"^(0x[0-9a-f]*|[0-9]+)$", re.IGNORECASE)
 

@@ -104,7 +104,6 @@ def parse_retry_after(value: str | None, now_epoch: float) -> float | None:
 @dataclass(frozen=True)
 class Fetched:
     data: bytes
-    final_url: str
 
 
 @dataclass
@@ -138,7 +137,7 @@ class SafeFetcher:
                     if response.status_code in REDIRECT_STATUSES and location:
                         current = urljoin(str(checked.url), location)
                         continue
-                    return self._read(response, checked, deadline)
+                    return self._read(response, deadline)
                 finally:
                     response.close()
         raise SourceUnreachable("too many redirects", retryable=False)
@@ -194,7 +193,7 @@ class SafeFetcher:
             return SourceTimeout("deadline passed")
         return SourceUnreachable(f"timed out: {type(error).__name__}", retryable=True)
 
-    def _read(self, response: httpx.Response, checked: CheckedUrl, deadline: float) -> Fetched:
+    def _read(self, response: httpx.Response, deadline: float) -> Fetched:
         status = response.status_code
         if status in NOT_READY_STATUSES or status >= 500:
             retry_after = parse_retry_after(response.headers.get("retry-after"), self.wall_clock())
@@ -219,4 +218,4 @@ class SafeFetcher:
             raise self._timeout_or_unreachable(deadline, error) from error
         except httpx.HTTPError as error:
             raise SourceUnreachable(f"body failed: {type(error).__name__}", retryable=True) from error
-        return Fetched(data=body.getvalue(), final_url=str(checked.url))
+        return Fetched(data=body.getvalue())

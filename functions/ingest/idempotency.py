@@ -5,21 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from functions.common.errors import DomainError, PermanentError, TransientError, is_retryable
+from functions.common.errors import IdempotencyKeyReused, PermanentError, TransientError, is_retryable
+from functions.system import IDEMPOTENCY_KEY_ATTRIBUTE
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer, IdempotencyConfig
 
 # A finished key is remembered this long; the same key after that starts a new ingest.
 KEY_TTL_SECONDS = 24 * 3600
-
-
-class IdempotencyKeyReused(DomainError):
-    status, code, title = 409, "idempotency_key_reused", "Idempotency key reused"
-
-
-class IdempotencyInProgress(DomainError):
-    status, code, title = 409, "idempotency_in_progress", "Request with this key in progress"
 
 
 class KeyAlreadyInProgress(Exception):
@@ -59,7 +52,7 @@ class PowertoolsIdempotency:
         def persistence() -> BasePersistenceLayer:
             from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
-            return DynamoDBPersistenceLayer(table_name=table_name, key_attr="id")
+            return DynamoDBPersistenceLayer(table_name=table_name, key_attr=IDEMPOTENCY_KEY_ATTRIBUTE)
 
         return cls(persistence)
 

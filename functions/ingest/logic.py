@@ -11,26 +11,20 @@ from typing import Any
 from pydantic import Field
 
 from functions.common.clock import Clock
-from functions.common.errors import DomainError, InvalidRequest
+from functions.common.duplicates import DUPLICATE_CODE, find_duplicate
+from functions.common.errors import IdempotencyInProgress, InvalidRequest, UrlNotAllowed
 from functions.common.metadata import MAX_FILENAME_LENGTH, AssetMetadata
 from functions.common.models import Asset, AssetOut, AssetSource, AssetStatus, AssetType, new_asset
+from functions.common.ports import AssetRecords, ReadSigner
 from functions.common.presenter import present
-from functions.common.repository import AssetRepository
-from functions.common.storage import ObjectStore
-from functions.ingest.idempotency import Idempotency, IdempotencyInProgress, KeyAlreadyInProgress
+from functions.ingest.idempotency import Idempotency, KeyAlreadyInProgress
 from functions.ingest.invoker import WorkerInvoker
 from functions.ingest.urls import MAX_URL_LENGTH, HostAllowlist, NetworkPolicy, UrlRefused, check_url
-from functions.upload.duplicates import find_duplicate
 
 WAIT_POLL_SECONDS = 0.5
 # How long a request waits for another request with the same Idempotency-Key before answering 409.
 IN_PROGRESS_WAIT_SECONDS = 5.0
-DUPLICATE_CODE = "duplicate"
 MAX_IDEMPOTENCY_KEY_LENGTH = 200
-
-
-class UrlNotAllowed(DomainError):
-    status, code, title = 422, "url_not_allowed", "URL not allowed"
 
 
 class IngestRequest(AssetMetadata):
@@ -48,8 +42,8 @@ class IngestAnswer:
 
 @dataclass(frozen=True)
 class Ingester:
-    repository: AssetRepository
-    store: ObjectStore
+    repository: AssetRecords
+    store: ReadSigner
     clock: Clock
     invoker: WorkerInvoker
     idempotency: Idempotency
@@ -130,11 +124,10 @@ def _wait(owner: str, asset_id: str, wait_seconds: int, ingester: Ingester) -> A
 
 
 def _answer(asset: Asset, ingester: Ingester) -> IngestAnswer:
-    now = ingester.clock()
     if asset.error is not None and asset.error.code == DUPLICATE_CODE and asset.sha256:
         existing = find_duplicate(ingester.repository, asset.owner, asset.sha256)
         if existing is not None:
-            shown = present(existing, store=ingester.store, read_ttl_seconds=ingester.read_ttl_seconds, now=now)
-            return IngestAnswer(asset=shown.model_copy(update={"duplicate": True}), status_code=201)
-    shown = present(asset, store=ingester.store, read_ttl_seconds=ingester.read_ttl_seconds, now=now)
-    return IngestAnswer(asset=shown, status_code=202 if asset.status == AssetStatus.INGESTING else 201)
+            return IngestAnswer(asset=present(existing, by=ingester, duplicate=True), status_code=201)
+    return IngestAnswer(
+        asset=present(asset, by=ingester), status_code=202 if asset.status == AssetStatus.INGESTING else 201
+    )

@@ -12,11 +12,12 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from functions.common.clock import Clock
-from functions.common.errors import Conflict, NotFound
+from functions.common.duplicates import DUPLICATE_CODE, find_duplicate
+from functions.common.errors import NotFound
 from functions.common.images import ImageRejected, probe
 from functions.common.models import Asset, AssetError, AssetStatus
-from functions.common.repository import AssetRepository
-from functions.common.storage import ObjectStore
+from functions.common.ports import AssetRecords, ObjectWriter
+from functions.common.retries import retry_on_conflict
 from functions.ingest.fetcher import (
     FetchBlocked,
     Fetched,
@@ -25,14 +26,14 @@ from functions.ingest.fetcher import (
     SourceTooLarge,
     SourceUnreachable,
 )
-from functions.ingest.logic import DUPLICATE_CODE
-from functions.upload.duplicates import find_duplicate
 
 log = logging.getLogger(__name__)
 
 FIRST_BACKOFF_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 15.0
 MAX_RETRY_AFTER_SECONDS = 60.0
+# A star or trash landing between the worker's read and write is retried; this many in a row is a real fault.
+_WRITE_ATTEMPTS = 5
 _MESSAGES = {
     "source_blocked": FetchBlocked.MESSAGE,
     "source_timeout": "The source did not deliver the image before the deadline.",
@@ -57,8 +58,8 @@ class IngestJob(BaseModel):
 
 @dataclass(frozen=True)
 class IngestWorker:
-    repository: AssetRepository
-    store: ObjectStore
+    repository: AssetRecords
+    store: ObjectWriter
     clock: Clock
     fetcher: Fetcher
     max_image_pixels: int
@@ -166,7 +167,8 @@ def _update(
     asset: Asset, worker: IngestWorker, expect: AssetStatus = AssetStatus.INGESTING, **changes: Any
 ) -> Asset | None:
     """Apply `changes` if the asset is still in `expect`, re-reading on a concurrent write (a star, a trash)."""
-    for _ in range(5):
+
+    def attempt() -> Asset | None:
         try:
             stored = worker.repository.get(asset.owner, asset.id)
         except NotFound:
@@ -174,9 +176,8 @@ def _update(
         if stored.asset.status != expect:
             return None
         updated = stored.asset.model_copy(update={**changes, "updated_at": worker.clock()})
-        try:
-            worker.repository.replace(stored, updated)
-            return updated
-        except Conflict:
-            continue
-    raise Conflict("The asset kept changing while ingest tried to update it.")
+        worker.repository.replace(stored, updated)
+        return updated
+
+    gave_up = "The asset kept changing while ingest tried to update it."
+    return retry_on_conflict(attempt, attempts=_WRITE_ATTEMPTS, gave_up=gave_up)

@@ -10,25 +10,55 @@ When the invocation's remaining time drops below the safety margin, the run stop
 it claimed and reports `incomplete`; the next scheduled run takes the rest (it selects the same way).
 
 A pending upload whose original did arrive is never "abandoned": its S3 event was lost, and the sweep that
-runs before the purge (`functions.thumbnail.sweep`) finishes it, so nothing a user uploaded is deleted.
+runs before the purge (`functions.common.sweep`) finishes it, so nothing a user uploaded is deleted.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
-from functions.common.deletion import BatchDeleter, DeletionResult, claim, epoch_ms
+from functions.common.clock import Clock, epoch_ms
+from functions.common.deletion import BatchDeleter, DeletionResult, claim
 from functions.common.errors import Conflict
-from functions.common.repository import AssetRepository, Candidate
+from functions.common.object_keys import original_key
+from functions.common.ports import Candidate, PurgeRecords, PurgeStore, ScheduledRecords, ScheduledStore
 from functions.common.settings import PurgeSettings
-from functions.common.storage import ObjectStore
-from functions.system import ORIGINALS_PREFIX, PURGE_SHARDS
+from functions.common.sweep import sweep_unfinished
+from functions.system import PURGE_SHARDS
 
 MS_PER_HOUR = 3_600_000
 MS_PER_DAY = 24 * MS_PER_HOUR
 MAX_REPORTED_FAILURES = 50
+# Pending this long with its original stored means S3's event was lost (uploads sign for at most 5 minutes);
+# processing this long means a reprocess's event was (the thumbnail function times out well within it).
+SWEEP_UNFINISHED_AFTER = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Purger:
+    """The purge function's collaborators."""
+
+    repository: ScheduledRecords
+    store: ScheduledStore
+    clock: Clock
+    settings: PurgeSettings
+
+
+class MetricsSink(Protocol):
+    """Where a run's counts go (Powertools `Metrics`, flushed as EMF after the invocation)."""
+
+    namespace: str | None
+
+    def add_metric(self, name: str, unit: Any, value: float) -> None: ...
+
+
+class RunLog(Protocol):
+    def info(self, msg: str, *, extra: dict[str, Any]) -> None: ...
+
+    def warning(self, msg: str, *, extra: dict[str, Any]) -> None: ...
 
 
 @dataclass
@@ -58,7 +88,7 @@ class PurgeReport:
         self.s3_delete_calls += result.s3_calls
 
     def record_sweep(self, swept: int, failed: Mapping[str, str]) -> None:
-        """What the sweep of lost upload events did before the purge (`functions.thumbnail.sweep`)."""
+        """What the sweep of lost upload events did before the purge (`functions.common.sweep`)."""
         self.swept += swept
         for asset_id, reason in failed.items():
             self.fail(f"{asset_id}: {reason}")
@@ -83,10 +113,6 @@ class PurgeReport:
         }
 
 
-def original_key(owner: str, asset_id: str) -> str:
-    return f"{ORIGINALS_PREFIX}{owner}/{asset_id}"
-
-
 def cutoffs(now: datetime, settings: PurgeSettings) -> tuple[int, int]:
     """Epoch ms before which trash is expired and before which a pending upload is abandoned."""
     now_ms = epoch_ms(now)
@@ -97,7 +123,7 @@ def cutoffs(now: datetime, settings: PurgeSettings) -> tuple[int, int]:
 
 
 def selections(
-    *, repository: AssetRepository, trash_cutoff_ms: int, pending_cutoff_ms: int, shards: int = PURGE_SHARDS
+    *, repository: PurgeRecords, trash_cutoff_ms: int, pending_cutoff_ms: int, shards: int = PURGE_SHARDS
 ) -> list[Callable[[], Iterator[Candidate]]]:
     """One lazy Query per shard of each index: expired trash first, then abandoned uploads."""
     queries: list[Callable[[], Iterator[Candidate]]] = []
@@ -112,8 +138,8 @@ def purge(
     *,
     now: datetime,
     settings: PurgeSettings,
-    repository: AssetRepository,
-    store: ObjectStore,
+    repository: PurgeRecords,
+    store: PurgeStore,
     time_left_ms: Callable[[], int],
 ) -> PurgeReport:
     """Run the purge as of `now` within `time_left_ms() - safety margin`; one failing item never stops the others."""
@@ -149,4 +175,26 @@ def purge(
             report.fail(f"selection failed: {error}")
     report.record(deleter.flush())
     report.time_left_ms = time_left_ms()
+    return report
+
+
+def scheduled_run(
+    *,
+    scheduled_at: datetime | None,
+    purger: Purger,
+    time_left_ms: Callable[[], int],
+    metrics: MetricsSink,
+    log: RunLog,
+) -> PurgeReport:
+    """The scheduled job as of its slot (else the clock): sweep lost events, purge, then record metrics and a log."""
+    now = scheduled_at or purger.clock()
+    repository, store = purger.repository, purger.store
+    sweep = sweep_unfinished(now=now, repository=repository, store=store, older_than=SWEEP_UNFINISHED_AFTER)
+    report = purge(now=now, settings=purger.settings, repository=repository, store=store, time_left_ms=time_left_ms)
+    report.record_sweep(sweep.swept, sweep.failed)
+    metrics.namespace = purger.settings.metrics_namespace
+    for name, value in report.metrics().items():
+        metrics.add_metric(name=name, unit="Count", value=value)
+    metrics.add_metric(name="TimeLeft", unit="Milliseconds", value=report.time_left_ms)
+    (log.warning if report.failed or report.incomplete else log.info)("purge finished", extra=asdict(report))
     return report

@@ -5,15 +5,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import BeforeValidator, Field, field_validator
 
 from functions.common.clock import Clock
+from functions.common.duplicates import find_duplicate
 from functions.common.errors import InvalidRequest
 from functions.common.formats import ACCEPTED_MIME_TYPES
 from functions.common.ids import is_ulid
 from functions.common.metadata import AssetMetadata
 from functions.common.models import (
+    STORED_STATUSES,
     AssetOut,
     AssetSource,
     AssetStatus,
@@ -21,19 +24,34 @@ from functions.common.models import (
     UtcDatetime,
     new_asset,
 )
-from functions.common.presenter import STORED_STATUSES, present
-from functions.common.repository import AssetRepository
-from functions.common.storage import ObjectStore
-from functions.system import MAX_BULK_IDS
-from functions.upload.duplicates import find_duplicate
+from functions.common.ports import AssetRecords, UploadSigner
+from functions.common.presenter import present
+from functions.system import LIMIT_DEFAULTS, MAX_BULK_IDS
 
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
+def _json_integer(value: object) -> object:
+    """A JSON Schema integer: `3` or `3.0`; never `"3"`, `true` or `3.5` (which pydantic would coerce or round)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be an integer")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("must be an integer")
+        return int(value)
+    return value
+
+
+JsonInteger = Annotated[int, BeforeValidator(_json_integer)]
+
+
 class SignUploadRequest(AssetMetadata):
-    content_type: str
-    size: int = Field(gt=0)
-    sha256: str | None = None
+    content_type: str = Field(json_schema_extra={"enum": list(ACCEPTED_MIME_TYPES)})
+    # Documented up to the default ASSET_MAX_IMAGE_MB, which a deploy may change.
+    size: JsonInteger = Field(
+        gt=0, json_schema_extra={"maximum": int(LIMIT_DEFAULTS["ASSET_MAX_IMAGE_MB"]) * 1024 * 1024}
+    )
+    sha256: str | None = Field(default=None, json_schema_extra={"pattern": "^[0-9a-fA-F]{64}$"})
 
     @field_validator("content_type")
     @classmethod
@@ -85,8 +103,8 @@ class SignReadResponse(CamelModel):
 
 @dataclass(frozen=True)
 class Signer:
-    repository: AssetRepository
-    store: ObjectStore
+    repository: AssetRecords
+    store: UploadSigner
     clock: Clock
     max_image_bytes: int
     upload_ttl_seconds: int
@@ -100,8 +118,7 @@ def sign_upload(*, owner: str, request: SignUploadRequest, signer: Signer) -> Si
     now = signer.clock()
     existing = find_duplicate(signer.repository, owner, request.sha256) if request.sha256 else None
     if existing is not None:
-        shown = present(existing, store=signer.store, read_ttl_seconds=signer.read_ttl_seconds, now=now)
-        return SignUploadResponse(asset=shown.model_copy(update={"duplicate": True}), upload=None)
+        return SignUploadResponse(asset=present(existing, by=signer, duplicate=True), upload=None)
     asset = new_asset(
         owner=owner,
         now=now,
@@ -121,10 +138,8 @@ def sign_upload(*, owner: str, request: SignUploadRequest, signer: Signer) -> Si
         now=now,
         sha256_hex=request.sha256,
     )
-    shown = present(asset, store=signer.store, read_ttl_seconds=signer.read_ttl_seconds, now=now)
-    return SignUploadResponse(
-        asset=shown, upload=UploadSlot(url=post.url, fields=post.fields, expires_at=post.expires_at)
-    )
+    slot = UploadSlot(url=post.url, fields=post.fields, expires_at=post.expires_at)
+    return SignUploadResponse(asset=present(asset, by=signer), upload=slot)
 
 
 def sign_read(*, owner: str, request: SignReadRequest, signer: Signer) -> SignReadResponse:

@@ -5,22 +5,19 @@ from __future__ import annotations
 from functions.common.coldstart import imports_without_gc
 
 with imports_without_gc():
-    from functools import lru_cache
     from typing import Any
 
     from aws_lambda_powertools import Logger
     from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-    from functions.thumbnail.logic import Thumbnailer, process_event
-    from functions.thumbnail.wiring import thumbnailer_from_settings
+    from functions.thumbnail import wiring
+    from functions.thumbnail.logic import process_event
 
 logger = Logger(service="thumbnail")
 
-
-@lru_cache(maxsize=1)
-def _thumbnailer() -> Thumbnailer:
-    return thumbnailer_from_settings()
+# The collaborators, built on the first event; tests and the local server inject theirs with `wiring.collaborators`.
+_thumbnailer = wiring.collaborators
 
 
 @logger.inject_lambda_context

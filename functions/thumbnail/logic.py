@@ -19,16 +19,16 @@ from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common.clock import Clock
-from functions.common.errors import Conflict, NotFound
+from functions.common.errors import NotFound
 from functions.common.images import ImageRejected
-from functions.common.models import Asset, AssetError, AssetStatus
-from functions.common.repository import AssetRepository, StoredAsset
-from functions.common.storage import ObjectChanged, ObjectStore
-from functions.system import ORIGINALS_PREFIX
+from functions.common.models import UNFINISHED_STATUSES, Asset, AssetError, AssetStatus
+from functions.common.object_keys import parse_original_key
+from functions.common.ports import AssetRecords, StoredAsset, ThumbnailStore
+from functions.common.retries import retry_on_conflict
+from functions.common.storage import ObjectChanged
 from functions.thumbnail.imaging import Thumbnail, make_thumbnail
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
-_WORKABLE_STATUSES = frozenset({AssetStatus.PENDING, AssetStatus.PROCESSING})
 # Finished, but redone when the original was replaced by other bytes.
 _REPLACEABLE_STATUSES = frozenset({AssetStatus.READY, AssetStatus.FAILED})
 _WRITE_ATTEMPTS = 3
@@ -38,8 +38,8 @@ _WRITE_ATTEMPTS = 3
 class Thumbnailer:
     """The collaborators and limits of the pipeline."""
 
-    repository: AssetRepository
-    store: ObjectStore
+    repository: AssetRecords
+    store: ThumbnailStore
     clock: Clock
     box: int
     max_pixels: int
@@ -89,16 +89,6 @@ def created_objects(event: S3Event) -> list[CreatedObject]:
     return found
 
 
-def parse_original_key(key: str) -> tuple[str, str] | None:
-    """`originals/{owner}/{assetId}` → (owner, assetId); anything else → None."""
-    if not key.startswith(ORIGINALS_PREFIX):
-        return None
-    parts = key[len(ORIGINALS_PREFIX) :].split("/")
-    if len(parts) != 2 or not all(parts):
-        return None
-    return parts[0], parts[1]
-
-
 def _is_current(created: CreatedObject, *, thumbnailer: Thumbnailer) -> bool:
     """Whether the object S3 holds now is the one the event announced (else a newer event will follow)."""
     info = thumbnailer.store.stat(created.key)
@@ -109,7 +99,7 @@ def _may_write(asset: Asset, created: CreatedObject, prior: Asset, *, thumbnaile
     """Whether the facts of `created` may replace what `asset` records now (`prior`: what it recorded at the start)."""
     if asset.deleting:
         return False
-    if asset.status in _WORKABLE_STATUSES:
+    if asset.status in UNFINISHED_STATUSES:
         return True
     if asset.status not in _REPLACEABLE_STATUSES or asset.original_etag == created.etag:
         return False
@@ -119,19 +109,19 @@ def _may_write(asset: Asset, created: CreatedObject, prior: Asset, *, thumbnaile
 
 def _finish(asset_update: dict[str, Any], created: CreatedObject, prior: Asset, *, thumbnailer: Thumbnailer) -> str:
     """Apply `asset_update` unless the asset moved on meanwhile; a concurrent edit (star, trash) is retried."""
-    for _ in range(_WRITE_ATTEMPTS):
+
+    def attempt() -> str:
         try:
             stored = thumbnailer.repository.get(prior.owner, prior.id)
         except NotFound:
             return "vanished"
         if not _may_write(stored.asset, created, prior, thumbnailer=thumbnailer):
             return "skipped"
-        try:
-            thumbnailer.repository.replace(stored, stored.asset.model_copy(update=asset_update))
-        except Conflict:
-            continue
+        thumbnailer.repository.replace(stored, stored.asset.model_copy(update=asset_update))
         return str(asset_update["status"].value)
-    raise Conflict("The asset kept changing while its thumbnail was recorded.")
+
+    gave_up = "The asset kept changing while its thumbnail was recorded."
+    return retry_on_conflict(attempt, attempts=_WRITE_ATTEMPTS, gave_up=gave_up)
 
 
 def _failure(code: str, message: str, *, thumbnailer: Thumbnailer) -> dict[str, Any]:
@@ -200,7 +190,7 @@ def process_created(created: CreatedObject, *, thumbnailer: Thumbnailer) -> str:
         thumbnailer.store.delete_many([created.key])
         return "orphan_removed"
     asset = stored.asset
-    if asset.deleting or asset.status not in _WORKABLE_STATUSES | _REPLACEABLE_STATUSES:
+    if asset.deleting or asset.status not in UNFINISHED_STATUSES | _REPLACEABLE_STATUSES:
         return "skipped"
     if asset.status in _REPLACEABLE_STATUSES and asset.original_etag == created.etag:
         return "skipped"

@@ -60,3 +60,76 @@ def test_no_module_in_functions_names_cdk_in_an_import() -> None:
             # Then none reaches the CDK app or its libraries (even lazily, inside a function)
             offenders += [f"{path.relative_to(ROOT)}: {name}" for name in names if name.split(".")[0] in INFRA_ONLY]
     assert offenders == []
+
+
+SHARED = ("common", "system")
+
+
+def imported_modules(source: str, module: str) -> list[str]:
+    """Every module `source` (the code of `module`) imports, anywhere: top level, functions, TYPE_CHECKING blocks."""
+    package = module.rsplit(".", 1)[0]
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative: resolved against the importing module's package
+                parent = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{parent}.{base}" if base else parent
+            # `from functions import gallery` imports the package `functions.gallery`
+            found += [base] + [f"{base}.{alias.name}" for alias in node.names if base == "functions"]
+    return found
+
+
+def boundary_violations(module: str, imports: list[str]) -> list[str]:
+    """Imports of `module` that cross a package boundary the wrong way."""
+    parts = module.split(".")
+    if len(parts) < 3:  # functions.system and functions/__init__: the standard library only
+        return []
+    own = parts[1]
+    allowed = SHARED if own == "common" else (*SHARED, own)
+    return [
+        name
+        for name in imports
+        if name.split(".")[0] == "functions" and len(name.split(".")) > 1 and name.split(".")[1] not in allowed
+    ]
+
+
+def module_name(path: Path) -> str:
+    return ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+
+
+def test_common_imports_no_feature_and_a_feature_only_common_and_system() -> None:
+    offenders = []
+    for path in sorted((ROOT / "functions").rglob("*.py")):
+        # Given every import of every module in functions/, wherever it stands in the module
+        module = module_name(path)
+        imports = imported_modules(path.read_text(), module)
+        # Then common imports no feature package, and a feature package nothing but common, system and itself
+        offenders += [f"{module}: {name}" for name in boundary_violations(module, imports)]
+    assert offenders == []
+
+
+def test_the_boundary_check_sees_lazy_hidden_and_relative_imports() -> None:
+    # Given imports that only run in a function, only for the type checker, or that are relative
+    source = """
+from typing import TYPE_CHECKING
+if TYPE_CHECKING:
+    from functions.gallery.logic import Gallery
+def build():
+    import functions.ingest.logic
+    from functions import sign
+from ..thumbnail import imaging
+from . import clock
+"""
+    imports = imported_modules(source, "functions.common.wiring")
+
+    # When common holds them, and when a feature package does
+    in_common = boundary_violations("functions.common.wiring", imports)
+    in_upload = boundary_violations("functions.upload.wiring", imported_modules(source, "functions.upload.wiring"))
+
+    # Then each feature import is a violation, and a package's own and common's modules are not
+    crossing = ["functions.gallery.logic", "functions.ingest.logic", "functions.sign", "functions.thumbnail"]
+    assert sorted(in_common) == sorted(in_upload) == crossing
+    assert boundary_violations("functions.upload.logic", ["functions.upload.errors", "functions.system"]) == []

@@ -1,0 +1,22 @@
+"""The gallery function's collaborators, built from its settings."""
+
+from __future__ import annotations
+
+from functions.common.cursor import CursorCodec
+from functions.common.settings import ApiSettings, settings_for
+from functions.common.wiring import Collaborators, data_access
+from functions.gallery.logic import Gallery
+
+
+def build(settings: ApiSettings | None = None) -> Gallery:
+    settings = settings or settings_for(ApiSettings)
+    return Gallery(
+        **data_access(settings),
+        cursors=CursorCodec(settings.cursor_secret.get_secret_value().encode()),
+        read_ttl_seconds=settings.read_url_ttl_seconds,
+        download_ttl_seconds=settings.download_url_ttl_seconds,
+        retention_days=settings.trash_retention_days,
+    )
+
+
+collaborators = Collaborators(build)

@@ -1,0 +1,15 @@
+"""The purge function's collaborators, built from its settings."""
+
+from __future__ import annotations
+
+from functions.common.settings import PurgeSettings, settings_for
+from functions.common.wiring import Collaborators, data_access
+from functions.purge.logic import Purger
+
+
+def build(settings: PurgeSettings | None = None) -> Purger:
+    settings = settings or settings_for(PurgeSettings)
+    return Purger(**data_access(settings), settings=settings)
+
+
+collaborators = Collaborators(build)
