@@ -22,36 +22,28 @@ def _items_read_per_page() -> tuple[int, int]:
     os.environ.pop("AWS_ENDPOINT_URL", None)
     from moto import mock_aws
 
-    from functions.common.ids import new_ulid
-    from functions.common.models import Asset, AssetSource, AssetStatus, AssetType, View
-    from functions.common.repository import AssetRepository, _to_attributes
+    from functions.common.models import View
+    from functions.common.repository import AssetRepository
+    from functions.common.repository.tooling import dynamodb_client, put_all
+    from tests.builders import new_asset
 
     with mock_aws():
         repository = AssetRepository("bench-assets")
         repository.create_table()
         start = datetime(2026, 1, 1, tzinfo=UTC)
-        with repository.model.batch_write() as batch:
-            for index in range(ACTIVE + TRASHED):
-                moment = start + timedelta(seconds=index)
-                trashed = moment + timedelta(days=1) if index >= ACTIVE else None
-                asset = Asset(
-                    owner="alice",
-                    id=new_ulid(moment),
-                    status=AssetStatus.READY,
-                    source=AssetSource.UPLOAD,
-                    asset_type=AssetType.UPLOADED,
-                    created_at=moment,
-                    updated_at=moment,
-                    trashed_at=trashed,
-                    purge_at=trashed + timedelta(days=30) if trashed else None,
-                )
-                batch.save(repository.model(**_to_attributes(asset)))
+        assets = []
+        for index in range(ACTIVE + TRASHED):
+            moment = start + timedelta(seconds=index)
+            trashed = moment + timedelta(days=1) if index >= ACTIVE else None
+            purge_at = trashed + timedelta(days=30) if trashed else None
+            assets.append(new_asset(created_at=moment, trashed_at=trashed, purge_at=purge_at))
+        put_all(repository, assets)
         scanned: list[int] = []
 
         def count(parsed: dict[str, Any], **_: Any) -> None:
             scanned.append(int(parsed.get("ScannedCount", 0)))
 
-        client = repository.model._get_connection().connection.client
+        client = dynamodb_client(repository)
         client.meta.events.register("after-call.dynamodb.Query", count)
         repository.page("alice", View.ALL, None, PAGE, None)
         all_read = sum(scanned)

@@ -54,11 +54,9 @@ def _expired(asset: Any) -> bool:
 def _seed(repository: Any, bucket: str, assets: list[Any], s3: Any) -> None:
     """Put the assets; objects only for the expired ones (the only ones either loop deletes)."""
     from functions.common.deletion import object_keys
-    from functions.common.repository import _to_attributes
+    from functions.common.repository.tooling import put_all
 
-    with repository.model.batch_write() as batch:
-        for asset in assets:
-            batch.save(repository.model(**_to_attributes(asset), version=1))
+    put_all(repository, assets, version=1)
     for asset in assets:
         if _expired(asset):
             for key in object_keys(asset):
@@ -78,7 +76,9 @@ def _naive(table: str, bucket: str, s3: Any, dynamodb: Any) -> tuple[float, Coun
     counts: Counter[str] = Counter()
     _count_calls(s3, "s3", counts)
     _count_calls(dynamodb, "dynamodb", counts)
-    cutoff_ms = int((NOW - timedelta(days=30)).timestamp() * 1000)
+    from functions.common.clock import epoch_ms
+
+    cutoff_ms = epoch_ms(NOW - timedelta(days=30))
     started = time.perf_counter()
     purged = 0
     for page in dynamodb.get_paginator("scan").paginate(TableName=table):
@@ -95,13 +95,14 @@ def _naive(table: str, bucket: str, s3: Any, dynamodb: Any) -> tuple[float, Coun
 
 
 def _ours(table: str, bucket: str, repository: Any, s3: Any) -> tuple[float, Counter[str]]:
+    from functions.common.repository.tooling import dynamodb_client
     from functions.common.settings import PurgeSettings, load_settings
     from functions.common.storage import ObjectStore
     from functions.purge.logic import purge
 
     counts: Counter[str] = Counter()
     _count_calls(s3, "s3", counts)
-    _count_calls(repository.model._get_connection().connection.client, "dynamodb", counts)
+    _count_calls(dynamodb_client(repository), "dynamodb", counts)
     settings = load_settings(PurgeSettings, {"ASSET_TABLE_NAME": table, "MEDIA_BUCKET_NAME": bucket})
     started = time.perf_counter()
     report = purge(

@@ -8,17 +8,22 @@ import uuid
 from typing import Any
 from urllib.parse import urlencode
 
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
-class FakeContext:
-    function_name = "test"
-    function_version = "$LATEST"
-    memory_limit_in_mb = 1024
-    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:test"
-    aws_request_id = "test-request"
-    log_group_name = "/aws/lambda/test"
-    log_stream_name = "test"
 
-    def get_remaining_time_in_millis(self) -> int:
+class FakeContext(LambdaContext):
+    """The context handlers are typed for, with fixed values behind Powertools' read-only properties."""
+
+    _function_name = "test"
+    _function_version = "$LATEST"
+    _memory_limit_in_mb = 1024
+    _invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:test"
+    _aws_request_id = "test-request"
+    _log_group_name = "/aws/lambda/test"
+    _log_stream_name = "test"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
         return 30_000
 
 

@@ -17,3 +17,11 @@ def jpeg_bytes(width: int = 80, height: int = 60, color: tuple[int, int, int] = 
     out = io.BytesIO()
     Image.new("RGB", (width, height), color).save(out, format="JPEG", quality=85)
     return out.getvalue()
+
+
+def pixel(image: Image.Image, xy: tuple[int, int]) -> tuple[int, ...]:
+    """The bands of one pixel: Pillow types getpixel for every mode, but a multi-band image answers a tuple."""
+    value = image.getpixel(xy)
+    if not isinstance(value, tuple):
+        raise TypeError(f"a {image.mode} image has no bands at {xy}: {value!r}")
+    return value

@@ -9,21 +9,12 @@ from urllib.parse import quote_plus
 
 from PIL import Image
 
-from functions.common.models import Asset, AssetSource, AssetStatus, AssetType
-
-IDEMPOTENCY_TABLE = "test-idempotency"
+from functions.common.models import Asset, AssetStatus
+from tests import builders
 
 
 def new_asset(owner: str, asset_id: str, *, now: datetime, status: AssetStatus = AssetStatus.PENDING) -> Asset:
-    return Asset(
-        owner=owner,
-        id=asset_id,
-        status=status,
-        source=AssetSource.UPLOAD,
-        asset_type=AssetType.UPLOADED,
-        created_at=now,
-        updated_at=now,
-    )
+    return builders.new_asset(owner=owner, asset_id=asset_id, created_at=now, status=status)
 
 
 def created_event(bucket: str, key: str, etag: str, *, event_time: str = "2026-11-21T12:00:00.000Z") -> dict[str, Any]:

@@ -41,9 +41,14 @@ Kind = Literal["local", "deployed"]
 class Target(Protocol):
     """What a contract test may use, whichever target it runs against."""
 
-    kind: Kind
     url: str
-    allowed_origin: str
+
+    # Read-only, so a target may fix them for its whole class (the local server does).
+    @property
+    def kind(self) -> Kind: ...
+
+    @property
+    def allowed_origin(self) -> str: ...
 
     def client(self, user: str | None) -> httpx.Client: ...
 

@@ -7,13 +7,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from functions.common.clock import fixed_clock
-from functions.common.cursor import CursorCodec
 from functions.common.deletion import object_keys
-from functions.common.models import Asset, AssetSource, AssetStatus, AssetType
+from functions.common.ids import new_ulid
+from functions.common.models import Asset, AssetStatus
 from functions.common.repository import AssetRepository, StoredAsset
+from functions.common.repository.tooling import every_asset
 from functions.common.settings import PurgeSettings, load_settings
 from functions.common.storage import ObjectStore
 from functions.gallery.logic import Gallery
+from tests import builders
 from tests.conftest import BUCKET, TABLE
 
 RETENTION_DAYS = 30
@@ -44,18 +46,21 @@ def new_asset(
     owner: str = "alice",
 ) -> Asset:
     """An asset with a unique, sortable id; `purgeAt` is set when it is trashed, as the gallery does."""
-    return Asset(
+    return builders.new_asset(
         owner=owner,
-        id=f"0{next(_counter):025d}",  # ULID-shaped: the API refuses any other id
+        asset_id=f"0{next(_counter):025d}",  # ULID-shaped (the API refuses any other id) and in creation order
         status=status,
-        source=AssetSource.UPLOAD,
-        asset_type=AssetType.UPLOADED,
         mime="image/png",
         created_at=created_at,
-        updated_at=trashed_at or created_at,
+        updated_at=trashed_at,
         trashed_at=trashed_at,
         purge_at=trashed_at + timedelta(days=RETENTION_DAYS) if trashed_at else None,
     )
+
+
+def api_asset(*, created_at: datetime, **fields: Any) -> Asset:
+    """`new_asset`, with a real ULID as the API makes them (for paths that check ids)."""
+    return new_asset(created_at=created_at, **fields).model_copy(update={"id": new_ulid(created_at)})
 
 
 def store_asset(repository: AssetRepository, store: ObjectStore, asset: Asset, *, objects: bool = True) -> StoredAsset:
@@ -75,15 +80,15 @@ def bucket_keys(s3_client: Any) -> set[str]:
 
 
 def record_ids(repository: AssetRepository) -> set[str]:
-    return {record.asset_id for record in repository.model.scan()}
+    return {asset.id for asset in every_asset(repository)}
 
 
 def gallery_at(repository: AssetRepository, store: ObjectStore, now: datetime) -> Gallery:
-    return Gallery(
-        repository=repository,
-        store=store,
-        clock=fixed_clock(now),
-        cursors=CursorCodec(b"0123456789abcdef0123"),
+    return builders.new_gallery(
+        repository,
+        store,
+        fixed_clock(now),
+        cursor_key=b"0123456789abcdef0123",
         read_ttl_seconds=600,
         download_ttl_seconds=60,
         retention_days=RETENTION_DAYS,

@@ -20,29 +20,20 @@ from functions.common.clients import aws_session
 from functions.common.clock import fixed_clock
 from functions.common.deletion import claim, delete_claimed
 from functions.common.errors import NotFound, NotReady
-from functions.common.ids import new_ulid
-from functions.common.models import Asset, AssetError, AssetStatus
+from functions.common.models import AssetError, AssetStatus
 from functions.common.repository import AssetRepository, candidate_for
-from functions.common.settings import settings_for
+from functions.common.repository.tooling import dynamodb_client, remove
 from functions.common.storage import ObjectStore
-from functions.gallery.logic import (
-    BulkAction,
-    BulkRequest,
-    PatchRequest,
-    bulk_action,
-    delete_asset,
-    empty_trash,
-    patch_asset,
-    reprocess_asset,
-)
+from functions.gallery import logic as gallery_logic
 from functions.purge.logic import purge
 from functions.thumbnail.logic import Thumbnailer, process_event
+from tests.api_events import FakeContext
 from tests.aws_faults import batch_write_is_denied, head_of_missing_key_is_403, refusing
-from tests.conftest import BUCKET, TABLE
+from tests.conftest import BUCKET
 from tests.integration.purge_support import (
+    api_asset,
     bucket_keys,
     gallery_at,
-    new_asset,
     purge_settings,
     record_ids,
     store_asset,
@@ -51,12 +42,6 @@ from tests.integration.purge_support import (
 from tests.thumbnail_support import created_event
 
 DAY = timedelta(days=1)
-
-
-def asset_at(created_at: datetime, **kwargs: Any) -> Asset:
-    """An asset with a real ULID, as the API makes them."""
-    made = new_asset(created_at=created_at, **kwargs)
-    return made.model_copy(update={"id": new_ulid(created_at)})
 
 
 @pytest.fixture
@@ -68,7 +53,7 @@ def strict(repository: AssetRepository, s3_client: Any) -> Iterator[None]:
             item["Key"] == key for item in s3_client.list_objects_v2(Bucket=BUCKET, Prefix=key).get("Contents", [])
         )
 
-    dynamodb_events = repository.model._get_connection().connection.client.meta.events
+    dynamodb_events = dynamodb_client(repository).meta.events
     with ExitStack() as stack:
         stack.enter_context(batch_write_is_denied(dynamodb_events))
         # The fixtures' S3 client, and every client our handlers build later from the shared botocore session.
@@ -82,32 +67,36 @@ def strict(repository: AssetRepository, s3_client: Any) -> Iterator[None]:
 
 def test_delete_forever_removes_the_record_and_it_cannot_come_back(repository, store, s3_client, now, strict):
     # Given a trashed asset with its objects
-    trashed = asset_at(now - 5 * DAY, trashed_at=now - DAY)
+    trashed = api_asset(created_at=now - 5 * DAY, trashed_at=now - DAY)
     store_asset(repository, store, trashed)
     gallery = gallery_at(repository, store, now)
 
     # When its owner deletes it forever (DELETE /assets/{id})
-    delete_asset(owner=trashed.owner, asset_id=trashed.id, gallery=gallery)
+    gallery_logic.delete_asset(owner=trashed.owner, asset_id=trashed.id, gallery=gallery)
 
     # Then record and objects are gone: a restore finds nothing
     assert record_ids(repository) == set()
     assert bucket_keys(s3_client) == set()
     with pytest.raises(NotFound):
-        patch_asset(owner=trashed.owner, asset_id=trashed.id, request=PatchRequest(trashed=False), gallery=gallery)
+        gallery_logic.patch_asset(
+            owner=trashed.owner, asset_id=trashed.id, request=gallery_logic.PatchRequest(trashed=False), gallery=gallery
+        )
 
 
 def test_bulk_delete_and_empty_trash_remove_their_records(repository, store, s3_client, now, strict):
     # Given three trashed assets
-    assets = [asset_at(now - 5 * DAY, trashed_at=now - DAY) for _ in range(3)]
+    assets = [api_asset(created_at=now - 5 * DAY, trashed_at=now - DAY) for _ in range(3)]
     for asset in assets:
         store_asset(repository, store, asset)
     gallery = gallery_at(repository, store, now)
 
     # When two are deleted in bulk and the trash is then emptied
-    bulk = bulk_action(
-        owner="alice", request=BulkRequest(action=BulkAction.DELETE, ids=[a.id for a in assets[:2]]), gallery=gallery
+    bulk = gallery_logic.bulk_action(
+        owner="alice",
+        request=gallery_logic.BulkRequest(action=gallery_logic.BulkAction.DELETE, ids=[a.id for a in assets[:2]]),
+        gallery=gallery,
     )
-    emptied = empty_trash(owner="alice", gallery=gallery)
+    emptied = gallery_logic.empty_trash(owner="alice", gallery=gallery)
 
     # Then each reports its deletion and nothing is left
     assert [result.result for result in bulk.results] == ["ok", "ok"]
@@ -118,8 +107,8 @@ def test_bulk_delete_and_empty_trash_remove_their_records(repository, store, s3_
 
 def test_a_record_no_longer_claimed_is_not_deleted_and_fails_its_asset(repository, store, now, strict):
     # Given one claimed asset and one whose record is not claimed (as if its claim had been undone)
-    claimed_asset = asset_at(now - 90 * DAY, trashed_at=now - 31 * DAY)
-    unclaimed = asset_at(now - 90 * DAY, trashed_at=now - 31 * DAY)
+    claimed_asset = api_asset(created_at=now - 90 * DAY, trashed_at=now - 31 * DAY)
+    unclaimed = api_asset(created_at=now - 90 * DAY, trashed_at=now - 31 * DAY)
     for asset in (claimed_asset, unclaimed):
         store_asset(repository, store, asset)
     claimed = claim(candidate_for(claimed_asset), repository=repository, now=now)
@@ -135,10 +124,10 @@ def test_a_record_no_longer_claimed_is_not_deleted_and_fails_its_asset(repositor
 
 def test_a_record_already_gone_counts_as_deleted(repository, store, now, strict):
     # Given a claimed asset whose record a crashed run already deleted
-    asset = asset_at(now - 90 * DAY, trashed_at=now - 31 * DAY)
+    asset = api_asset(created_at=now - 90 * DAY, trashed_at=now - 31 * DAY)
     store_asset(repository, store, asset)
     claimed = claim(candidate_for(asset), repository=repository, now=now)
-    repository.model._get_connection().delete_item(asset.owner, range_key=asset.id)
+    remove(repository, asset.owner, asset.id)
 
     # When the deletion runs again / Then it succeeds
     result = delete_claimed([claimed.asset], repository=repository, store=store)
@@ -152,36 +141,16 @@ def scheduled_event(moment: datetime) -> dict[str, Any]:
     return {"detail-type": "Scheduled Event", "source": "aws.events", "time": moment.strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
-class Context:
-    function_name = "purge"
-    function_version = "$LATEST"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:purge"
-    aws_request_id = "req-refusals"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 600_000
-
-
-@pytest.fixture
-def purge_environment(monkeypatch: pytest.MonkeyPatch, aws: None) -> Iterator[None]:
-    for name, value in {"ASSET_TABLE_NAME": TABLE, "MEDIA_BUCKET_NAME": BUCKET, "TRASH_RETENTION_DAYS": "30"}.items():
-        monkeypatch.setenv(name, value)
-    settings_for.cache_clear()
-    yield
-    settings_for.cache_clear()
-
-
 def test_an_abandoned_upload_does_not_stop_the_scheduled_purge(purge_environment, repository, store, now, strict):
     # Given an upload signed 25 hours ago and never made, and an asset trashed 31 days ago
-    abandoned = asset_at(now - 25 * DAY / 24, status=AssetStatus.PENDING)
+    abandoned = api_asset(created_at=now - 25 * DAY / 24, status=AssetStatus.PENDING)
     store_asset(repository, store, abandoned, objects=False)
-    expired = asset_at(now - 90 * DAY, trashed_at=now - 31 * DAY)
+    expired = api_asset(created_at=now - 90 * DAY, trashed_at=now - 31 * DAY)
     store_asset(repository, store, expired)
     from functions.purge.handler import handler
 
     # When the scheduled purge runs
-    result = handler(scheduled_event(now), Context())
+    result = handler(scheduled_event(now), FakeContext())
 
     # Then it completes: the abandoned upload and the expired trash are both gone
     assert (result["abandoned_removed"], result["purged"], result["failed"]) == (1, 1, 0)
@@ -194,19 +163,19 @@ def test_one_asset_failing_in_the_sweep_and_one_in_the_purge_stop_nothing_else(
     # Given two uploads whose events were lost (one original cannot be copied: it is archived), two expired assets
     # (one record DynamoDB will refuse to delete) and an abandoned upload
     hour_ago = now - timedelta(hours=1)
-    stuck, lost = (asset_at(hour_ago, status=AssetStatus.PENDING) for _ in range(2))
+    stuck, lost = (api_asset(created_at=hour_ago, status=AssetStatus.PENDING) for _ in range(2))
     for asset, storage_class in ((stuck, "GLACIER"), (lost, "STANDARD")):
         store_asset(repository, store, asset, objects=False)
         s3_client.put_object(Bucket=BUCKET, Key=asset.original_key, Body=b"bytes", StorageClass=storage_class)
-    refused, expired = (asset_at(now - 90 * DAY, trashed_at=now - 31 * DAY) for _ in range(2))
+    refused, expired = (api_asset(created_at=now - 90 * DAY, trashed_at=now - 31 * DAY) for _ in range(2))
     for asset in (refused, expired):
         store_asset(repository, store, asset)
-    abandoned = asset_at(now - 2 * DAY, status=AssetStatus.PENDING)
+    abandoned = api_asset(created_at=now - 2 * DAY, status=AssetStatus.PENDING)
     store_asset(repository, store, abandoned, objects=False)
     from functions.purge.handler import handler
 
     # When the scheduled purge runs
-    dynamodb_events = repository.model._get_connection().connection.client.meta.events
+    dynamodb_events = dynamodb_client(repository).meta.events
     with refusing(
         dynamodb_events,
         "dynamodb",
@@ -215,7 +184,7 @@ def test_one_asset_failing_in_the_sweep_and_one_in_the_purge_stop_nothing_else(
         status=400,
         when=lambda params: params["Key"]["asset_id"]["S"] == refused.id,
     ):
-        result = handler(scheduled_event(now), Context())
+        result = handler(scheduled_event(now), FakeContext())
 
     # Then everything else was swept or purged, and the report and its metrics name the two failures
     assert (result["swept"], result["purged"], result["abandoned_removed"], result["failed"]) == (1, 1, 1, 2)
@@ -231,25 +200,31 @@ def test_one_asset_failing_in_the_sweep_and_one_in_the_purge_stop_nothing_else(
 
 def test_reprocess_of_an_asset_whose_original_never_arrived_is_not_stored(repository, store, now, strict):
     # Given a failed asset without an original (its upload never came)
-    asset = asset_at(now - DAY, status=AssetStatus.FAILED)
+    asset = api_asset(created_at=now - DAY, status=AssetStatus.FAILED)
     store_asset(repository, store, asset.model_copy(update={"error": AssetError(code="x", message="x")}), objects=False)
 
     # When its owner asks to reprocess it / Then it is 409 `not_stored`, not 503, and the asset is unchanged
     with pytest.raises(NotReady) as refused:
-        reprocess_asset(owner=asset.owner, asset_id=asset.id, gallery=gallery_at(repository, store, now))
+        gallery_logic.reprocess_asset(owner=asset.owner, asset_id=asset.id, gallery=gallery_at(repository, store, now))
     assert (refused.value.status, refused.value.code) == (409, "not_stored")
     assert repository.get(asset.owner, asset.id).asset.status == AssetStatus.FAILED
 
 
 def test_the_purges_abandoned_upload_check_tells_missing_from_uploaded(repository, store, s3_client, now, strict):
     # Given two uploads signed two days ago: one never made, one made (its event was lost)
-    never, made = (asset_at(now - 2 * DAY, status=AssetStatus.PENDING) for _ in range(2))
+    never, made = (api_asset(created_at=now - 2 * DAY, status=AssetStatus.PENDING) for _ in range(2))
     for asset in (never, made):
         store_asset(repository, store, asset, objects=False)
     s3_client.put_object(Bucket=BUCKET, Key=made.original_key, Body=b"bytes")
 
     # When the purge runs
-    report = purge(now=now, settings=purge_settings(), repository=repository, store=store, time_left_ms=unlimited_time)
+    report = purge(
+        now=now,
+        settings=purge_settings(),
+        repository=repository,
+        store=store,
+        time_left_ms=unlimited_time,
+    )
 
     # Then the missing one is removed and the uploaded one kept, without any failure
     assert (report.abandoned_removed, report.kept_uploaded, report.failed) == (1, 1, 0)
@@ -258,7 +233,7 @@ def test_the_purges_abandoned_upload_check_tells_missing_from_uploaded(repositor
 
 def test_an_event_for_an_original_deleted_since_is_missing_not_retried(repository, store, s3_client, now, strict):
     # Given a pending asset whose original arrived, then was deleted before its event was handled
-    asset = asset_at(now, status=AssetStatus.PENDING)
+    asset = api_asset(created_at=now, status=AssetStatus.PENDING)
     store_asset(repository, store, asset, objects=False)
     etag = s3_client.put_object(Bucket=BUCKET, Key=asset.original_key, Body=b"bytes")["ETag"]
     s3_client.delete_object(Bucket=BUCKET, Key=asset.original_key)

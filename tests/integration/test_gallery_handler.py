@@ -3,28 +3,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
-from functions.common.models import AssetSource, AssetStatus, AssetType, new_asset
 from functions.common.repository import AssetRepository
 from tests.api_events import FakeContext, http_event
+from tests.builders import new_asset
 
 
 @pytest.fixture
-def handlers(api_environment: None) -> Iterator[tuple[Any, Any]]:
+def handlers(api_environment: None) -> tuple[Any, Any]:
     from functions.gallery import handler as gallery
     from functions.sign import handler as sign
 
-    caches = (gallery._gallery, sign._signer)
-    for cache in caches:
-        cache.cache_clear()  # fresh clients inside this test's moto
-    yield gallery.handler, sign.handler
-    for cache in caches:
-        cache.cache_clear()
+    return gallery.handler, sign.handler
 
 
 def call(handler: Any, method: str, path: str, **kwargs: Any) -> tuple[int, dict[str, Any]]:
@@ -36,13 +30,7 @@ def seed(repository: AssetRepository, now: datetime, count: int) -> list[str]:
     ids = []
     for index in range(count):
         moment = now + timedelta(seconds=index)
-        asset = new_asset(
-            owner="alice",
-            now=moment,
-            status=AssetStatus.READY,
-            source=AssetSource.UPLOAD,
-            asset_type=AssetType.UPLOADED,
-        )
+        asset = new_asset(owner="alice", created_at=moment)
         repository.create(asset)
         ids.append(asset.id)
     return ids

@@ -1,46 +1,32 @@
-"""Gallery logic on moto: views read only what they return, trash and restore, bulk and delete forever."""
+"""Gallery logic on moto: views read only what they return, trash and restore, bulk and delete forever.
+
+Logic that needs no AWS behaviour (retries, bulk outcomes, emptying the trash, outages) is tested over in-memory
+fakes in tests/unit/test_gallery_logic_units.py.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import boto3
 import pytest
 
-from functions.common import errors as functions_errors
-from functions.common.cursor import CursorCodec
 from functions.common.errors import Conflict, InvalidCursor, NotFound, NotInTrash
-from functions.common.models import Asset, AssetSource, AssetStatus, AssetType, View
+from functions.common.models import AssetType, View
 from functions.common.repository import AssetRepository
+from functions.common.repository.tooling import dynamodb_client
 from functions.common.storage import ObjectStore
 from functions.gallery import logic
 from functions.gallery.logic import BulkAction, BulkRequest, PatchRequest
-
-
-class Ticking:
-    """A clock that moves one second per call, so ids and trash times are distinct."""
-
-    def __init__(self, start: datetime) -> None:
-        self.moment = start
-
-    def __call__(self) -> datetime:
-        self.moment += timedelta(seconds=1)
-        return self.moment
+from tests.builders import make_assets, new_gallery, trash
+from tests.fakes import Ticking
 
 
 @pytest.fixture
 def gallery(repository: AssetRepository, store: ObjectStore, now: datetime) -> logic.Gallery:
-    return logic.Gallery(
-        repository=repository,
-        store=store,
-        clock=Ticking(now),
-        cursors=CursorCodec(b"c" * 32),
-        read_ttl_seconds=3600,
-        download_ttl_seconds=300,
-        retention_days=30,
-    )
+    return new_gallery(repository, store, Ticking(now))
 
 
 @pytest.fixture
@@ -54,36 +40,10 @@ def items_read(repository: AssetRepository) -> Iterator[list[int]]:
         if model.name == "Scan":
             raise AssertionError("the gallery must never Scan")
 
-    client = repository.model._get_connection().connection.client
+    client = dynamodb_client(repository)
     client.meta.events.register("after-call.dynamodb", count)
     yield counts
     client.meta.events.unregister("after-call.dynamodb", count)
-
-
-def make(gallery: logic.Gallery, owner: str, count: int, **fields: Any) -> list[Asset]:
-    from functions.common.ids import new_ulid
-
-    made = []
-    for _ in range(count):
-        moment = gallery.clock()
-        asset = Asset(
-            owner=owner,
-            id=new_ulid(moment),
-            status=AssetStatus.READY,
-            source=AssetSource.UPLOAD,
-            asset_type=fields.get("asset_type", AssetType.UPLOADED),
-            created_at=moment,
-            updated_at=moment,
-            starred=fields.get("starred", False),
-        )
-        gallery.repository.create(asset)
-        made.append(asset)
-    return made
-
-
-def trash(gallery: logic.Gallery, owner: str, assets: list[Asset]) -> None:
-    for asset in assets:
-        logic.patch_asset(owner=owner, asset_id=asset.id, request=PatchRequest(trashed=True), gallery=gallery)
 
 
 def list_ids(gallery: logic.Gallery, owner: str, view: View = View.ALL, **kwargs: Any) -> list[str]:
@@ -100,8 +60,8 @@ def list_ids(gallery: logic.Gallery, owner: str, view: View = View.ALL, **kwargs
 
 def test_a_page_reads_only_the_items_it_returns_plus_one(gallery: logic.Gallery, items_read: list[int]) -> None:
     # Given 12 active items and 40 in the trash, newest in the trash
-    active = make(gallery, "alice", 12)
-    trashed = make(gallery, "alice", 40)
+    active = make_assets(gallery, "alice", 12)
+    trashed = make_assets(gallery, "alice", 40)
     trash(gallery, "alice", trashed)
     items_read.clear()
 
@@ -116,7 +76,7 @@ def test_a_page_reads_only_the_items_it_returns_plus_one(gallery: logic.Gallery,
 
 def test_pages_cover_a_view_exactly_once(gallery: logic.Gallery) -> None:
     # Given 7 starred among 15
-    made = make(gallery, "alice", 15)
+    made = make_assets(gallery, "alice", 15)
     for asset in made[::2]:
         logic.patch_asset(owner="alice", asset_id=asset.id, request=PatchRequest(starred=True), gallery=gallery)
 
@@ -138,7 +98,7 @@ def test_pages_cover_a_view_exactly_once(gallery: logic.Gallery) -> None:
 
 def test_trash_is_most_recently_trashed_first_and_excluded_elsewhere(gallery: logic.Gallery) -> None:
     # Given three items, the oldest trashed last
-    first, second, third = make(gallery, "alice", 3, starred=True)
+    first, second, third = make_assets(gallery, "alice", 3, starred=True)
     trash(gallery, "alice", [second, first])
 
     # Then trash lists by trash time, all and starred exclude the trash
@@ -147,16 +107,10 @@ def test_trash_is_most_recently_trashed_first_and_excluded_elsewhere(gallery: lo
     assert list_ids(gallery, "alice", View.STARRED) == [third.id]
 
 
-def test_trashed_asset_shows_purge_at_retention_later(gallery: logic.Gallery) -> None:
-    (asset,) = make(gallery, "alice", 1)
-    shown = logic.patch_asset(owner="alice", asset_id=asset.id, request=PatchRequest(trashed=True), gallery=gallery)
-    assert shown.trashed_at is not None and shown.purge_at == shown.trashed_at + timedelta(days=30)
-
-
 def test_asset_type_filter_reads_its_own_partition(gallery: logic.Gallery, items_read: list[int]) -> None:
     # Given 3 generated among 10 uploads
-    make(gallery, "alice", 10)
-    generated = make(gallery, "alice", 3, asset_type=AssetType.GENERATED)
+    make_assets(gallery, "alice", 10)
+    generated = make_assets(gallery, "alice", 3, asset_type=AssetType.GENERATED)
     items_read.clear()
 
     # When filtering by type
@@ -168,8 +122,8 @@ def test_asset_type_filter_reads_its_own_partition(gallery: logic.Gallery, items
 
 
 def test_users_never_see_each_other(gallery: logic.Gallery) -> None:
-    (mine,) = make(gallery, "alice", 1)
-    make(gallery, "bob", 2)
+    (mine,) = make_assets(gallery, "alice", 1)
+    make_assets(gallery, "bob", 2)
     assert list_ids(gallery, "alice") == [mine.id]
     with pytest.raises(NotFound):
         logic.get_asset(owner="bob", asset_id=mine.id, gallery=gallery)
@@ -178,7 +132,7 @@ def test_users_never_see_each_other(gallery: logic.Gallery) -> None:
 
 
 def test_cursor_of_another_view_is_refused(gallery: logic.Gallery) -> None:
-    make(gallery, "alice", 3)
+    make_assets(gallery, "alice", 3)
     page = logic.list_gallery(owner="alice", view=View.ALL, asset_type=None, limit=1, cursor=None, gallery=gallery)
     assert page.next_cursor
     with pytest.raises(InvalidCursor):
@@ -189,7 +143,7 @@ def test_delete_forever_only_from_trash_and_removes_objects(
     gallery: logic.Gallery, store: ObjectStore, s3_client: Any
 ) -> None:
     # Given an asset with its original and thumbnail stored
-    (asset,) = make(gallery, "alice", 1)
+    (asset,) = make_assets(gallery, "alice", 1)
     store.write(asset.original_key, b"original", "image/png")
     store.write(asset.thumb_key, b"thumb", "image/webp")
 
@@ -210,7 +164,7 @@ def test_delete_forever_only_from_trash_and_removes_objects(
 
 def test_a_restore_racing_a_deletion_is_never_lost(gallery: logic.Gallery) -> None:
     # Given a trashed asset that a deletion has read
-    (asset,) = make(gallery, "alice", 1)
+    (asset,) = make_assets(gallery, "alice", 1)
     trash(gallery, "alice", [asset])
     stale = gallery.repository.get("alice", asset.id)
 
@@ -221,14 +175,14 @@ def test_a_restore_racing_a_deletion_is_never_lost(gallery: logic.Gallery) -> No
     from functions.common.deletion import delete_forever
 
     with pytest.raises(Conflict):
-        delete_forever(stale, repository=gallery.repository, store=gallery.store)
+        delete_forever(stale, repository=gallery.repository, store=gallery.store, now=gallery.clock())
     assert gallery.repository.get("alice", asset.id).asset.trashed_at is None
 
 
 def test_bulk_reports_each_outcome(gallery: logic.Gallery) -> None:
     # Given one trashed and one active asset of alice and one of bob
-    trashed, active = make(gallery, "alice", 2)
-    (bobs,) = make(gallery, "bob", 1)
+    trashed, active = make_assets(gallery, "alice", 2)
+    (bobs,) = make_assets(gallery, "bob", 1)
     trash(gallery, "alice", [trashed])
 
     # When alice bulk-deletes all three and an unknown id
@@ -245,27 +199,8 @@ def test_bulk_reports_each_outcome(gallery: logic.Gallery) -> None:
     assert list_ids(gallery, "bob") == [bobs.id]
 
 
-def test_bulk_star_returns_updated_assets(gallery: logic.Gallery) -> None:
-    made = make(gallery, "alice", 3)
-    response = logic.bulk_action(
-        owner="alice", request=BulkRequest(action=BulkAction.STAR, ids=[a.id for a in made]), gallery=gallery
-    )
-    assert all(result.result == "ok" and result.asset and result.asset.starred for result in response.results)
-    assert sorted(list_ids(gallery, "alice", View.STARRED)) == sorted(a.id for a in made)
-
-
-def test_empty_trash_deletes_only_the_callers_trash(gallery: logic.Gallery) -> None:
-    mine = make(gallery, "alice", 3)
-    theirs = make(gallery, "bob", 1)
-    trash(gallery, "alice", mine[:2])
-    trash(gallery, "bob", theirs)
-    assert logic.empty_trash(owner="alice", gallery=gallery).deleted == 2
-    assert list_ids(gallery, "alice") == [mine[2].id]
-    assert list_ids(gallery, "bob", View.TRASH) == [theirs[0].id]
-
-
 def test_download_url_names_the_file(gallery: logic.Gallery) -> None:
-    (asset,) = make(gallery, "alice", 1)
+    (asset,) = make_assets(gallery, "alice", 1)
     url = logic.download_url(owner="alice", asset_id=asset.id, gallery=gallery)
     assert "response-content-disposition=attachment" in url
     assert "X-Amz-Algorithm=AWS4-HMAC-SHA256" in url
@@ -273,33 +208,3 @@ def test_download_url_names_the_file(gallery: logic.Gallery) -> None:
 
 def test_boto3_is_not_left_pointing_anywhere_real() -> None:
     assert boto3.session.Session().region_name == "us-east-1"
-
-
-class RefusingStore(ObjectStore):
-    """An object store whose deletes S3 refuses, as during an outage."""
-
-    def delete_batch(self, keys: Any) -> Any:
-        raise functions_errors.TransientError("S3 is down")
-
-    def delete_many(self, keys: Any) -> int:
-        raise functions_errors.TransientError("S3 is down")
-
-
-def test_a_failing_deletion_costs_only_its_own_item(gallery: logic.Gallery, s3_client: Any) -> None:
-    # Given two trashed assets and an S3 that refuses deletes
-    made = make(gallery, "alice", 2)
-    trash(gallery, "alice", made)
-    from dataclasses import replace
-
-    broken = replace(gallery, store=RefusingStore(gallery.store.bucket, client=s3_client))
-
-    # When alice bulk-deletes them and empties her trash
-    bulk = logic.bulk_action(
-        owner="alice", request=BulkRequest(action=BulkAction.DELETE, ids=[a.id for a in made]), gallery=broken
-    )
-    emptied = logic.empty_trash(owner="alice", gallery=broken)
-
-    # Then every item gets its own outcome instead of one error for the request, and nothing is lost
-    assert [result.result for result in bulk.results] == ["conflict", "conflict"]
-    assert emptied.deleted == 0
-    assert sorted(list_ids(gallery, "alice", View.TRASH)) == sorted(a.id for a in made)

@@ -1,50 +1,34 @@
-"""Ingest on moto: URL checks, Idempotency-Key (Powertools on DynamoDB), ?wait, and the worker's outcomes."""
+"""Ingest on moto: URL checks, Idempotency-Key (Powertools on DynamoDB), ?wait, and the worker's outcomes.
+
+The worker's logic that needs no AWS (deadline, failure codes, a job run twice) is tested over in-memory fakes in
+tests/unit/test_ingest_worker_units.py.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-import boto3
 import pytest
 
 from devserver.iam.principal import acting_as
+from functions.common.errors import IdempotencyInProgress, IdempotencyKeyReused, UrlNotAllowed
 from functions.common.models import AssetStatus, View
 from functions.common.repository import AssetRepository
 from functions.common.storage import ObjectStore
-from functions.ingest.fetcher import FetchBlocked, Fetched, SourceNotReady, SourceUnreachable
-from functions.ingest.idempotency import IdempotencyInProgress, IdempotencyKeyReused, PowertoolsIdempotency
-from functions.ingest.logic import Ingester, IngestRequest, UrlNotAllowed, start_ingest
+from functions.ingest.fetcher import SourceNotReady
+from functions.ingest.idempotency import PowertoolsIdempotency
+from functions.ingest.logic import Ingester, IngestRequest, start_ingest
 from functions.ingest.urls import PUBLIC_NETWORK, HostAllowlist
-from functions.ingest.worker_logic import IngestJob, IngestWorker, run_ingest
+from functions.ingest.worker_logic import IngestJob, run_ingest
+from tests.builders import ingest_worker
 from tests.conftest import BUCKET
+from tests.fakes import FakeTime, ScriptedFetcher
 from tests.imagegen import png_bytes
 
-IDEMPOTENCY_TABLE = "test-idempotency"
 URL = "https://images.example.com/gen/cat.png"
-
-
-@dataclass
-class FakeTime:
-    """Wall clock and monotonic clock that only move when someone sleeps."""
-
-    now: datetime
-    elapsed: float = 0.0
-    sleeps: list[float] = field(default_factory=list)
-    on_sleep: Callable[[], None] = lambda: None
-
-    def clock(self) -> datetime:
-        return self.now + timedelta(seconds=self.elapsed)
-
-    def monotonic(self) -> float:
-        return self.elapsed
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.elapsed += seconds
-        self.on_sleep()
 
 
 @dataclass
@@ -57,30 +41,9 @@ class RecordingInvoker:
         self.on_invoke(payload)
 
 
-@dataclass
-class ScriptedFetcher:
-    """Answers each fetch with the next scripted outcome (an exception to raise or bytes to return)."""
-
-    script: list[Exception | bytes]
-    calls: int = 0
-
-    def fetch(self, url: str, *, deadline: float) -> Fetched:
-        outcome = self.script[min(self.calls, len(self.script) - 1)]
-        self.calls += 1
-        if isinstance(outcome, Exception):
-            raise outcome
-        return Fetched(data=outcome, final_url=url)
-
-
 @pytest.fixture
-def idempotency(aws: None) -> PowertoolsIdempotency:
-    boto3.client("dynamodb").create_table(
-        TableName=IDEMPOTENCY_TABLE,
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    return PowertoolsIdempotency.on_table(IDEMPOTENCY_TABLE)
+def idempotency(idempotency_table: str) -> PowertoolsIdempotency:
+    return PowertoolsIdempotency.on_table(idempotency_table)
 
 
 @pytest.fixture
@@ -115,19 +78,10 @@ def ingester(
     )
 
 
-def worker_with(
-    repository: AssetRepository, store: ObjectStore, time_: FakeTime, fetcher: ScriptedFetcher
-) -> IngestWorker:
-    return IngestWorker(
-        repository=repository,
-        store=store,
-        clock=time_.clock,
-        fetcher=fetcher,
-        max_image_pixels=50_000_000,
-        deadline_seconds=120,
-        sleep=time_.sleep,
-        monotonic=time_.monotonic,
-    )
+def started(ingester: Ingester, url: str = URL) -> str:
+    return start_ingest(
+        owner="alice", request=IngestRequest(url=url), idempotency_key=None, wait_seconds=0, ingester=ingester
+    ).asset.id
 
 
 def gallery_ids(repository: AssetRepository) -> list[str]:
@@ -139,13 +93,7 @@ def test_url_that_can_never_be_fetched_is_a_422_at_once(
 ) -> None:
     # Given / When
     with pytest.raises(UrlNotAllowed) as refused:
-        start_ingest(
-            owner="alice",
-            request=IngestRequest(url="https://169.254.169.254/latest/meta-data"),
-            idempotency_key=None,
-            wait_seconds=0,
-            ingester=ingester,
-        )
+        started(ingester, "https://169.254.169.254/latest/meta-data")
     # Then nothing was created or started
     assert refused.value.status == 422
     assert gallery_ids(repository) == []
@@ -174,7 +122,7 @@ def test_wait_returns_201_with_the_finished_asset(
 ) -> None:
     # Given a worker that finishes the job while the API waits
     fetcher = ScriptedFetcher([png_bytes(30, 20)])
-    worker = worker_with(repository, store, FakeTime(now=time_.now), fetcher)
+    worker = ingest_worker(repository, store, FakeTime(now=time_.now), fetcher)
     jobs: list[dict[str, Any]] = []
     invoker.on_invoke = jobs.append
 
@@ -272,12 +220,6 @@ def test_same_key_twice_at_once_makes_one_asset(
 # The worker
 
 
-def started(ingester: Ingester, url: str = URL) -> str:
-    return start_ingest(
-        owner="alice", request=IngestRequest(url=url), idempotency_key=None, wait_seconds=0, ingester=ingester
-    ).asset.id
-
-
 def test_worker_retries_not_ready_honouring_retry_after_then_stores(
     ingester: Ingester, repository: AssetRepository, store: ObjectStore, time_: FakeTime, s3_client: Any
 ) -> None:
@@ -287,7 +229,7 @@ def test_worker_retries_not_ready_honouring_retry_after_then_stores(
     fetcher = ScriptedFetcher([SourceNotReady(425, 7.0), SourceNotReady(503, None), data])
     # When
     outcome = run_ingest(
-        IngestJob(owner="alice", assetId=asset_id), worker=worker_with(repository, store, time_, fetcher)
+        IngestJob(owner="alice", assetId=asset_id), worker=ingest_worker(repository, store, time_, fetcher)
     )
     # Then
     assert outcome == "stored"
@@ -299,70 +241,6 @@ def test_worker_retries_not_ready_honouring_retry_after_then_stores(
     assert s3_client.get_object(Bucket=BUCKET, Key=asset.original_key)["Body"].read() == data
 
 
-def test_worker_gives_up_at_the_deadline(
-    ingester: Ingester, repository: AssetRepository, store: ObjectStore, time_: FakeTime
-) -> None:
-    # Given a source that is never ready
-    asset_id = started(ingester)
-    fetcher = ScriptedFetcher([SourceNotReady(202, None)])
-    # When
-    outcome = run_ingest(
-        IngestJob(owner="alice", assetId=asset_id), worker=worker_with(repository, store, time_, fetcher)
-    )
-    # Then
-    asset = repository.get("alice", asset_id).asset
-    assert outcome == "source_timeout"
-    assert asset.status == AssetStatus.FAILED and asset.error and asset.error.code == "source_timeout"
-    assert time_.elapsed <= 120
-
-
-@pytest.mark.parametrize(
-    ("script", "code"),
-    [
-        ([FetchBlocked("resolves to 10.0.0.1")], "source_blocked"),
-        ([b"<html>not an image</html>"], "source_not_image"),
-        ([SourceUnreachable("410", retryable=False)], "source_unreachable"),
-        ([SourceUnreachable("connect", retryable=True)], "source_unreachable"),
-    ],
-)
-def test_worker_failures_have_codes(
-    ingester: Ingester,
-    repository: AssetRepository,
-    store: ObjectStore,
-    time_: FakeTime,
-    script: list[Exception | bytes],
-    code: str,
-) -> None:
-    # Given
-    asset_id = started(ingester)
-    # When
-    run_ingest(
-        IngestJob(owner="alice", assetId=asset_id),
-        worker=worker_with(repository, store, time_, ScriptedFetcher(script)),
-    )
-    # Then
-    asset = repository.get("alice", asset_id).asset
-    assert asset.status == AssetStatus.FAILED
-    assert asset.error is not None and asset.error.code == code
-    if code == "source_blocked":
-        assert "10.0.0.1" not in asset.error.message  # the reason stays in our logs
-
-
-def test_worker_run_twice_does_the_work_once(
-    ingester: Ingester, repository: AssetRepository, store: ObjectStore, time_: FakeTime
-) -> None:
-    # Given a finished ingest
-    asset_id = started(ingester)
-    fetcher = ScriptedFetcher([png_bytes()])
-    worker = worker_with(repository, store, time_, fetcher)
-    run_ingest(IngestJob(owner="alice", assetId=asset_id), worker=worker)
-    # When the same job is delivered again
-    outcome = run_ingest(IngestJob(owner="alice", assetId=asset_id), worker=worker)
-    # Then
-    assert outcome == "skipped"
-    assert fetcher.calls == 1
-
-
 def test_ingesting_bytes_already_stored_points_at_the_existing_asset(
     ingester: Ingester, repository: AssetRepository, store: ObjectStore, time_: FakeTime
 ) -> None:
@@ -370,12 +248,13 @@ def test_ingesting_bytes_already_stored_points_at_the_existing_asset(
     data = png_bytes(12, 12)
     first = started(ingester)
     run_ingest(
-        IngestJob(owner="alice", assetId=first), worker=worker_with(repository, store, time_, ScriptedFetcher([data]))
+        IngestJob(owner="alice", assetId=first), worker=ingest_worker(repository, store, time_, ScriptedFetcher([data]))
     )
     second = started(ingester, "https://images.example.com/again.png")
     # When the same bytes come in again
     outcome = run_ingest(
-        IngestJob(owner="alice", assetId=second), worker=worker_with(repository, store, time_, ScriptedFetcher([data]))
+        IngestJob(owner="alice", assetId=second),
+        worker=ingest_worker(repository, store, time_, ScriptedFetcher([data])),
     )
     answer = start_ingest(
         owner="alice", request=IngestRequest(url=URL), idempotency_key=None, wait_seconds=0, ingester=ingester

@@ -150,10 +150,10 @@ def test_stack_inference_takes_the_outermost_feature_frame(s3: Any) -> None:
     def write_original() -> None:
         store.write("originals/alice/1", b"x", "image/png")
 
-    # When thumbnail code writes an original, and the purge runs the thumbnail package's sweep
+    # When thumbnail code writes an original, and the purge runs code of the thumbnail package
     with pytest.raises(Exception, match="assumed-role/thumbnail/thumbnail is not authorized to perform: s3:PutObject"):
         run_in_module("functions.thumbnail.logic", write_original)
-    nested = lambda: run_in_module("functions.thumbnail.sweep", lambda: store.delete_many(["originals/alice/1"]))  # noqa: E731
+    nested = lambda: run_in_module("functions.thumbnail.logic", lambda: store.delete_many(["originals/alice/1"]))  # noqa: E731
     run_in_module("functions.purge.handler", nested)
     # Then shared code alone (functions.common) runs unrestricted
     run_in_module("functions.common.storage", write_original)
@@ -189,7 +189,10 @@ def test_an_unknown_principal_is_an_error() -> None:
         ("functions.ingest.idempotency", "ingest"),
         ("functions.ingest.worker", "ingest_worker"),
         ("functions.ingest.worker_logic", "ingest_worker"),
-        ("functions.thumbnail.sweep", "thumbnail"),
+        ("functions.thumbnail.logic", "thumbnail"),
+        ("functions.ingest.wiring", "ingest"),
+        ("functions.ingest.worker_wiring", "ingest_worker"),
+        ("functions.common.sweep", None),
         ("functions.common.storage", None),
         ("functions.system", None),
         ("tests.conftest", None),

@@ -5,36 +5,8 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-import pytest
-
-from functions.common.settings import settings_for
-from tests.conftest import BUCKET, TABLE
+from tests.api_events import FakeContext
 from tests.integration.purge_support import new_asset, record_ids, store_asset
-
-
-class Context:
-    function_name = "purge"
-    function_version = "$LATEST"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:purge"
-    aws_request_id = "req-1"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 600_000
-
-
-@pytest.fixture
-def purge_environment(monkeypatch, aws):
-    for name, value in {
-        "ASSET_TABLE_NAME": TABLE,
-        "MEDIA_BUCKET_NAME": BUCKET,
-        "TRASH_RETENTION_DAYS": "30",
-        "POWERTOOLS_METRICS_NAMESPACE": "GalleryTest",
-    }.items():
-        monkeypatch.setenv(name, value)
-    settings_for.cache_clear()
-    yield
-    settings_for.cache_clear()
 
 
 def test_handler_purges_as_of_the_event_time_and_emits_metrics(purge_environment, repository, store, now, capsys):
@@ -56,7 +28,7 @@ def test_handler_purges_as_of_the_event_time_and_emits_metrics(purge_environment
     from functions.purge.handler import handler
 
     # When the handler runs
-    result = handler(event, Context())
+    result = handler(event, FakeContext())
 
     # Then the asset is purged and one EMF document carries the counts in our namespace
     assert result["purged"] == 1 and result["failed"] == 0
@@ -76,7 +48,7 @@ def test_handler_keeps_an_item_one_second_short_of_the_retention(purge_environme
     from functions.purge.handler import handler
 
     # When the handler runs / Then the asset stays
-    assert handler(event, Context())["purged"] == 0
+    assert handler(event, FakeContext())["purged"] == 0
     assert record_ids(repository) == {asset.id}
 
 
@@ -102,7 +74,7 @@ def test_scheduled_run_sweeps_uploads_whose_event_was_lost(purge_environment, re
     }
 
     # When the scheduled job runs
-    result = handler(event, Context())
+    result = handler(event, FakeContext())
 
     # Then the upload is re-announced to the thumbnail pipeline instead of being removed as abandoned
     assert result["swept"] == 1

@@ -11,6 +11,7 @@ from functions.common.deletion import claim, delete_claimed, object_keys
 from functions.common.errors import Conflict, TransientError
 from functions.common.models import AssetStatus
 from functions.common.repository import AssetRepository, Candidate, StoredAsset
+from functions.common.repository.tooling import dynamodb_client
 from functions.common.storage import ObjectStore
 from functions.gallery.logic import PatchRequest, patch_asset
 from functions.purge.logic import cutoffs, purge
@@ -69,7 +70,7 @@ def test_selection_reads_only_the_expired_items(repository, store, now):
     for asset in expired + recent + active:
         store_asset(repository, store, asset, objects=False)
     calls: list[tuple[str, dict[str, Any]]] = []
-    client = repository.model._get_connection().connection.client
+    client = dynamodb_client(repository)
     client.meta.events.register("after-call.dynamodb", lambda model, parsed, **_: calls.append((model.name, parsed)))
 
     # When the purge runs

@@ -24,6 +24,7 @@ from hypothesis.stateful import (
 from functions.common.deletion import object_keys
 from functions.common.models import AssetStatus
 from functions.common.repository import AssetRepository
+from functions.common.repository.tooling import every_asset, remove_all
 from functions.common.storage import ObjectStore
 from functions.gallery.logic import PatchRequest, empty_trash, patch_asset
 from functions.purge.logic import purge
@@ -71,9 +72,7 @@ def machine_for(repository: AssetRepository, store: ObjectStore, s3_client: Any,
         @initialize()
         def wipe(self) -> None:
             """Each example starts from an empty table and bucket (moto is shared across examples for speed)."""
-            with repository.model.batch_write() as batch:
-                for record in repository.model.scan():
-                    batch.delete(record)
+            remove_all(repository)
             keys = sorted(bucket_keys(s3_client))
             if keys:
                 s3_client.delete_objects(Bucket=BUCKET, Delete={"Objects": [{"Key": key} for key in keys]})
@@ -154,7 +153,7 @@ def machine_for(repository: AssetRepository, store: ObjectStore, s3_client: Any,
         @invariant()
         def objects_and_records_match(self) -> None:
             keys = bucket_keys(s3_client)
-            stored = {record.asset_id for record in repository.model.scan() if record.status != "pending"}
+            stored = {asset.id for asset in every_asset(repository) if asset.status != AssetStatus.PENDING}
             wanted = {key for asset_id in stored for key in object_keys(new_asset_with_id(asset_id))}
             assert keys == wanted  # no orphan object, no stored record pointing at a missing object
 

@@ -8,17 +8,17 @@ a stable code first, and a ValidationException that does happen must never read 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from devserver.dynamodb_limits import ITEM_MAX_BYTES, item_size
 from functions.common.ids import new_ulid
-from functions.common.models import AssetSource, AssetStatus, AssetType, new_asset
 from functions.common.repository import AssetRepository
+from functions.common.repository.tooling import dynamodb_client
 from tests.api_events import FakeContext, decoded, http_event, multipart
+from tests.builders import new_asset
 from tests.conftest import TABLE
 from tests.imagegen import png_bytes
 
@@ -26,17 +26,12 @@ JSON = {"content-type": "application/json"}
 
 
 @pytest.fixture
-def handlers(api_environment: None) -> Iterator[dict[str, Any]]:
+def handlers(api_environment: None) -> dict[str, Any]:
     from functions.gallery import handler as gallery
     from functions.sign import handler as sign
     from functions.upload import handler as upload
 
-    caches = (gallery._gallery, sign._signer, upload._uploader)
-    for cache in caches:
-        cache.cache_clear()  # fresh clients inside this test's moto
-    yield {"gallery": gallery.handler, "sign": sign.handler, "upload": upload.handler}
-    for cache in caches:
-        cache.cache_clear()
+    return {"gallery": gallery.handler, "sign": sign.handler, "upload": upload.handler}
 
 
 def call(handler: Any, method: str, path: str, body: Any = None, **kwargs: Any) -> tuple[int, dict[str, Any]]:
@@ -138,8 +133,8 @@ def test_direct_upload_bounds_params_and_filename_the_same_way(handlers: dict[st
         {"model": "m" * 201},
         {"sourceAssetIds": [""]},
         {"sourceAssetIds": ["x" * 2000]},
-        {"sourceAssetIds": [new_ulid(datetime.now()).lower()]},
-        {"sourceAssetIds": [new_ulid(datetime.now())] * 101},
+        {"sourceAssetIds": [new_ulid(datetime.now(UTC)).lower()]},
+        {"sourceAssetIds": [new_ulid(datetime.now(UTC))] * 101},
         {"params": {"x": float("inf")}},
     ],
 )
@@ -156,14 +151,14 @@ def test_the_largest_item_the_bounds_allow_fits_dynamodb(handlers: dict[str, Any
     # Given every field at its bound, in the widest characters (4 bytes in UTF-8, 12 once JSON-escaped)
     wide = "\U0001f600"
     sent: list[dict[str, Any]] = []
-    client = repository.model._get_connection().connection.client
+    client = dynamodb_client(repository)
     client.meta.events.register("provide-client-params.dynamodb.PutItem", lambda params, **_: sent.append(params))
     fields = {
         "filename": wide * 255,
         "prompt": wide * 10_000,
         "model": wide * 200,
         "params": {"k": wide * ((16 * 1024 - 8) // 4)},
-        "sourceAssetIds": [new_ulid(datetime.now()) for _ in range(100)],
+        "sourceAssetIds": [new_ulid(datetime.now(UTC)) for _ in range(100)],
     }
     # When it is created
     status, _ = sign(handlers, **fields)
@@ -200,9 +195,7 @@ def test_malformed_ids_in_bulk_and_sign_read_are_not_found_and_missing(
     handlers: dict[str, Any], repository: AssetRepository, now: datetime
 ) -> None:
     # Given one real asset
-    asset = new_asset(
-        owner="alice", now=now, status=AssetStatus.READY, source=AssetSource.UPLOAD, asset_type=AssetType.UPLOADED
-    )
+    asset = new_asset(owner="alice", created_at=now)
     repository.create(asset)
     ids = [asset.id, "", "x" * 2000, "not-an-id"]
     # When
@@ -258,14 +251,7 @@ def test_a_write_dynamodb_refuses_is_a_500_internal_error_never_a_503(
     handlers: dict[str, Any], repository: AssetRepository, now: datetime
 ) -> None:
     # Given an asset stored (before today's bounds) with params close to DynamoDB's 400 KB
-    asset = new_asset(
-        owner="alice",
-        now=now,
-        status=AssetStatus.READY,
-        source=AssetSource.UPLOAD,
-        asset_type=AssetType.UPLOADED,
-        params={"blob": "x" * 395_000},
-    )
+    asset = new_asset(owner="alice", created_at=now, params={"blob": "x" * 395_000})
     repository.create(asset)
     # When an edit within every bound makes its item too large for DynamoDB
     result = handlers["gallery"](

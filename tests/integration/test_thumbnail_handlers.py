@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -11,42 +10,22 @@ import pytest
 from functions.common.models import AssetError, AssetStatus
 from functions.common.repository import AssetRepository
 from tests.api_events import FakeContext, decoded, http_event
-from tests.conftest import BUCKET, TABLE
-from tests.thumbnail_support import IDEMPOTENCY_TABLE, created_event, image_bytes, new_asset, quadrants
+from tests.conftest import BUCKET, IDEMPOTENCY_TABLE
+from tests.thumbnail_support import created_event, image_bytes, new_asset, quadrants
 
 # ULID-shaped, as every id the API accepts.
 FAILED_ID = "01" + "F1".rjust(24, "0")
 READY_ID = "01" + "R1".rjust(24, "0")
 
-ENVIRONMENT = {
-    "ASSET_TABLE_NAME": TABLE,
-    "MEDIA_BUCKET_NAME": BUCKET,
-    "IDEMPOTENCY_TABLE_NAME": IDEMPOTENCY_TABLE,
-    "CURSOR_SECRET": "test-cursor-secret-0123456789",
-}
-
 
 @pytest.fixture
-def handlers(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any]]:
+def handlers(api_environment: None, idempotency_table: str, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
     """The thumbnail and gallery handlers with fresh settings and clients inside this test's moto."""
-    for name, value in ENVIRONMENT.items():
-        monkeypatch.setenv(name, value)
-    boto3.client("dynamodb").create_table(
-        TableName=IDEMPOTENCY_TABLE,
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    from functions.common.settings import settings_for
+    monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", idempotency_table)
     from functions.gallery import handler as gallery
     from functions.thumbnail import handler as thumbnail
 
-    caches = (settings_for, gallery._gallery, thumbnail._thumbnailer)
-    for cached in caches:
-        cached.cache_clear()
-    yield thumbnail.handler, gallery.handler
-    for cached in caches:
-        cached.cache_clear()
+    return thumbnail.handler, gallery.handler
 
 
 def test_handler_finishes_an_upload_and_answers_a_duplicate_from_the_idempotency_table(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
 from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
@@ -21,20 +21,15 @@ from functions.common.storage import ObjectStore
 from functions.thumbnail.imaging import Thumbnail, make_thumbnail
 from functions.thumbnail.logic import Thumbnailer, process_event
 from tests.conftest import BUCKET
-from tests.thumbnail_support import IDEMPOTENCY_TABLE, created_event, image_bytes, new_asset, quadrants
+from tests.imagegen import pixel
+from tests.thumbnail_support import created_event, image_bytes, new_asset, quadrants
 
 OWNER = "alice"
 
 
 @pytest.fixture
-def idempotency_store(aws: None) -> DynamoDBPersistenceLayer:
-    boto3.client("dynamodb").create_table(
-        TableName=IDEMPOTENCY_TABLE,
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    return DynamoDBPersistenceLayer(table_name=IDEMPOTENCY_TABLE)
+def idempotency_store(idempotency_table: str) -> DynamoDBPersistenceLayer:
+    return DynamoDBPersistenceLayer(table_name=idempotency_table)
 
 
 class CountingMake:
@@ -92,6 +87,30 @@ def _upload(s3_client: Any, repository: AssetRepository, asset_id: str, body: by
 
 def _event(asset_id: str, etag: str, **kwargs: Any) -> S3Event:
     return S3Event(created_event(BUCKET, f"originals/{OWNER}/{asset_id}", etag, **kwargs))
+
+
+@dataclass(frozen=True)
+class Processed:
+    """An original processed once, by a thumbnailer whose maker counts the thumbnails it makes."""
+
+    maker: CountingMake
+    thumbnailer: Thumbnailer
+    etag: str
+    outcomes: dict[str, str]
+
+
+def _processed(
+    s3_client: Any,
+    repository: AssetRepository,
+    thumbnailer_for: Callable[..., Thumbnailer],
+    asset_id: str,
+    body: bytes,
+    now: datetime,
+) -> Processed:
+    maker = CountingMake()
+    thumbnailer = thumbnailer_for(make=maker)
+    etag = _upload(s3_client, repository, asset_id, body, now)
+    return Processed(maker, thumbnailer, etag, process_event(_event(asset_id, etag), thumbnailer=thumbnailer))
 
 
 def test_new_original_becomes_ready_with_webp_thumbnail_and_recorded_facts(
@@ -197,19 +216,16 @@ def test_duplicate_event_does_the_work_once(
     s3_client: Any, repository: AssetRepository, thumbnailer_for: Callable[..., Thumbnailer], now: datetime
 ) -> None:
     # Given an original processed once
-    etag = _upload(s3_client, repository, "D1", image_bytes(quadrants(), "JPEG"), now)
-    maker = CountingMake()
-    thumbnailer = thumbnailer_for(make=maker)
-    first = process_event(_event("D1", etag), thumbnailer=thumbnailer)
+    first = _processed(s3_client, repository, thumbnailer_for, "D1", image_bytes(quadrants(), "JPEG"), now)
 
     # When S3 delivers the very same event again, even after the asset was reset to pending
     stored = repository.get(OWNER, "D1")
     repository.replace(stored, stored.asset.model_copy(update={"status": AssetStatus.PENDING}))
-    second = process_event(_event("D1", etag), thumbnailer=thumbnailer)
+    second = process_event(_event("D1", first.etag), thumbnailer=first.thumbnailer)
 
     # Then the second delivery returns the first outcome without decoding again
-    assert first == second == {"originals/alice/D1": "ready"}
-    assert maker.calls == 1
+    assert first.outcomes == second == {"originals/alice/D1": "ready"}
+    assert first.maker.calls == 1
     assert repository.get(OWNER, "D1").asset.status == AssetStatus.PENDING
 
 
@@ -260,17 +276,15 @@ def test_ready_asset_is_not_redone_by_a_new_event(
     s3_client: Any, repository: AssetRepository, thumbnailer_for: Callable[..., Thumbnailer], now: datetime
 ) -> None:
     # Given an asset already made ready
-    etag = _upload(s3_client, repository, "R1", image_bytes(quadrants(), "JPEG"), now)
-    maker = CountingMake()
-    thumbnailer = thumbnailer_for(make=maker)
-    process_event(_event("R1", etag), thumbnailer=thumbnailer)
+    ready = _processed(s3_client, repository, thumbnailer_for, "R1", image_bytes(quadrants(), "JPEG"), now)
 
     # When another delivery (a different event for the same bytes) arrives
-    outcomes = process_event(_event("R1", etag, event_time="2026-11-21T13:00:00.000Z"), thumbnailer=thumbnailer)
+    later = _event("R1", ready.etag, event_time="2026-11-21T13:00:00.000Z")
+    outcomes = process_event(later, thumbnailer=ready.thumbnailer)
 
     # Then it is skipped
     assert outcomes == {"originals/alice/R1": "skipped"}
-    assert maker.calls == 1
+    assert ready.maker.calls == 1
 
 
 def test_keys_outside_originals_are_ignored(s3_client: Any, thumbnailer_for: Callable[..., Thumbnailer]) -> None:
@@ -312,7 +326,7 @@ def _sha256(data: bytes) -> str:
 
 def _thumb_pixel(s3_client: Any, asset_id: str) -> tuple[int, ...]:
     body = s3_client.get_object(Bucket=BUCKET, Key=f"thumbs/{OWNER}/{asset_id}.webp")["Body"].read()
-    return tuple(Image.open(io.BytesIO(body)).convert("RGB").getpixel((10, 10)))
+    return pixel(Image.open(io.BytesIO(body)).convert("RGB"), (10, 10))
 
 
 def test_a_second_post_of_other_bytes_onto_a_ready_asset_is_processed_in_full(
@@ -345,20 +359,17 @@ def test_another_delivery_of_the_same_object_is_a_no_op_without_any_s3_call(
     s3_client: Any, repository: AssetRepository, thumbnailer_for: Callable[..., Thumbnailer], now: datetime
 ) -> None:
     # Given an asset made ready from its original
-    maker = CountingMake()
-    thumbnailer = thumbnailer_for(make=maker)
-    etag = _upload(s3_client, repository, "P2", RED, now)
-    process_event(_event("P2", etag), thumbnailer=thumbnailer)
+    ready = _processed(s3_client, repository, thumbnailer_for, "P2", RED, now)
     before = repository.get(OWNER, "P2")
     s3_calls: list[str] = []
     s3_client.meta.events.register("before-call.s3", lambda model, **_: s3_calls.append(model.name))
 
     # When a different event for the very same object arrives (not a re-sent one: the idempotency store misses)
-    outcomes = process_event(_event("P2", etag, event_time=LATER), thumbnailer=thumbnailer)
+    outcomes = process_event(_event("P2", ready.etag, event_time=LATER), thumbnailer=ready.thumbnailer)
 
     # Then nothing is read, rendered or written
     assert outcomes == {"originals/alice/P2": "skipped"}
-    assert (s3_calls, maker.calls) == ([], 1)
+    assert (s3_calls, ready.maker.calls) == ([], 1)
     assert repository.get(OWNER, "P2") == before
 
 
@@ -422,17 +433,14 @@ def test_an_asset_recorded_without_an_etag_is_not_redone_for_the_same_bytes(
     s3_client: Any, repository: AssetRepository, thumbnailer_for: Callable[..., Thumbnailer], now: datetime
 ) -> None:
     # Given a ready asset recorded before eTags were kept (or whose eTag is not the bytes' MD5)
-    maker = CountingMake()
-    thumbnailer = thumbnailer_for(make=maker)
-    etag = _upload(s3_client, repository, "P6", RED, now)
-    process_event(_event("P6", etag), thumbnailer=thumbnailer)
+    ready = _processed(s3_client, repository, thumbnailer_for, "P6", RED, now)
     stored = repository.get(OWNER, "P6")
     repository.replace(stored, stored.asset.model_copy(update={"original_etag": None}))
 
     # When an event for the same bytes arrives
-    outcomes = process_event(_event("P6", etag, event_time=LATER), thumbnailer=thumbnailer)
+    outcomes = process_event(_event("P6", ready.etag, event_time=LATER), thumbnailer=ready.thumbnailer)
 
     # Then the bytes are compared, not rendered again, and the eTag is recorded for next time
     assert outcomes == {"originals/alice/P6": "ready"}
-    assert maker.calls == 1
-    assert repository.get(OWNER, "P6").asset.original_etag == etag.strip('"')
+    assert ready.maker.calls == 1
+    assert repository.get(OWNER, "P6").asset.original_etag == ready.etag.strip('"')

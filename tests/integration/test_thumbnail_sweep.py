@@ -10,19 +10,18 @@ from urllib.parse import unquote_plus
 import boto3
 import pytest
 from aws_lambda_powertools.utilities.data_classes import S3Event
-from pydantic import SecretStr
 
 from devserver.iam.principal import acting_as
 from functions.common.clock import fixed_clock
-from functions.common.cursor import CursorCodec
 from functions.common.errors import NotFailed, NotReady
 from functions.common.models import AssetError, AssetStatus
 from functions.common.repository import AssetRepository
 from functions.common.storage import ObjectStore
+from functions.common.sweep import sweep_unfinished
 from functions.gallery.logic import Gallery, reprocess_asset
 from functions.system import ROUTES
 from functions.thumbnail.logic import Thumbnailer, process_event
-from functions.thumbnail.sweep import sweep_unfinished
+from tests.builders import new_gallery
 from tests.conftest import BUCKET
 from tests.thumbnail_support import image_bytes, new_asset, quadrants
 
@@ -49,7 +48,7 @@ def notifications(s3_client: Any) -> Any:
     )
 
     def drain() -> list[dict[str, Any]]:
-        events = []
+        events: list[dict[str, Any]] = []
         while True:
             messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
             if not messages:
@@ -69,14 +68,8 @@ def _thumbnailer(repository: AssetRepository, store: ObjectStore, now: datetime)
 
 
 def _gallery(repository: AssetRepository, store: ObjectStore, now: datetime) -> Gallery:
-    return Gallery(
-        repository=repository,
-        store=store,
-        clock=fixed_clock(now),
-        cursors=CursorCodec(SecretStr("x" * 32).get_secret_value().encode()),
-        read_ttl_seconds=600,
-        download_ttl_seconds=60,
-        retention_days=30,
+    return new_gallery(
+        repository, store, fixed_clock(now), cursor_key=b"x" * 32, read_ttl_seconds=600, download_ttl_seconds=60
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,12 +15,10 @@ from tests.imagegen import jpeg_bytes, png_bytes
 
 
 @pytest.fixture
-def upload_handler(api_environment: None) -> Iterator[Any]:
+def upload_handler(api_environment: None) -> Any:
     from functions.upload import handler
 
-    handler._uploader.cache_clear()  # fresh clients inside this test's moto
-    yield handler.handler
-    handler._uploader.cache_clear()
+    return handler.handler
 
 
 def post_file(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,16 +12,11 @@ from tests.imagegen import png_bytes
 
 
 @pytest.fixture
-def handlers(api_environment: None) -> Iterator[tuple[Any, Any]]:
+def handlers(api_environment: None) -> tuple[Any, Any]:
     from functions.sign import handler as sign
     from functions.upload import handler as upload
 
-    caches = (sign._signer, upload._uploader)
-    for cache in caches:
-        cache.cache_clear()
-    yield upload.handler, sign.handler
-    for cache in caches:
-        cache.cache_clear()
+    return upload.handler, sign.handler
 
 
 def sign_request(handler: Any, **body: Any) -> tuple[int, dict[str, Any]]:

@@ -36,18 +36,25 @@ def put(**attrs: Any) -> str | None:
     return validation_error("PutItem", {"TableName": TABLE, "Item": item(**attrs)})
 
 
-# The schema comes from the pynamodb model
+# The schema comes from the data layer's table schema
 
 
-def test_the_schema_is_the_models_keys_and_every_index() -> None:
+def test_the_schema_is_the_tables_keys_and_every_index() -> None:
     # Given / When
     schema = asset_table_schema()
     # Then
-    from functions.common.repository import asset_model
+    from functions.common.repository import table_schema
 
-    model = asset_model("any-name")
-    assert (schema.key.hash_key, schema.key.range_key) == (model._hash_keyname, model._range_keyname)
-    assert set(schema.indexes) == set(model._indexes)
+    table = table_schema()
+    assert (
+        (schema.key.hash_key, schema.key.range_key)
+        == ("owner", "asset_id")
+        == (
+            table.key.partition.name,
+            table.key.sort.name if table.key.sort else None,
+        )
+    )
+    assert set(schema.indexes) == {index.name for index in table.indexes}
     assert schema.indexes["by_view"] == limits.KeySchema("view_pk", "view_sk")
     assert schema.indexes["by_trash_time"] == limits.KeySchema("trash_pk", "trash_ms")
 

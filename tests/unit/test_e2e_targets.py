@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Container, Iterable
 from io import BytesIO
 from typing import Any
 
@@ -31,7 +32,7 @@ POOL, CLIENT = "eu-west-1_AbCdEf123", "spa-client-id"
 class FakeCognito:
     """The three cognito-idp calls the helper makes; users listed in `existing` are already in the pool."""
 
-    def __init__(self, existing: set[str] = frozenset(), create_error: str | None = None, challenge: bool = False):
+    def __init__(self, existing: Iterable[str] = frozenset(), create_error: str | None = None, challenge: bool = False):
         self.users: dict[str, dict[str, Any]] = {name: {} for name in existing}
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.create_error = create_error
@@ -156,7 +157,9 @@ def test_the_cognito_client_signs_with_the_shells_keys_in_the_pools_region() -> 
 # What a deployed run touches
 
 
-def _api(leftovers: dict[str, list[str]] | None = None, refuse: set[str] = frozenset()):  # type: ignore[no-untyped-def]
+def _api(
+    leftovers: dict[str, list[str]] | None = None, refuse: Container[str] = frozenset()
+) -> tuple[httpx.MockTransport, list[tuple[str, str, Any]]]:
     """A tiny stand-in API: it makes assets, lists `leftovers` per view, and answers bulk actions."""
     seen: list[tuple[str, str, Any]] = []
     counter = iter(range(1, 1000))
@@ -174,6 +177,7 @@ def _api(leftovers: dict[str, list[str]] | None = None, refuse: set[str] = froze
                 200, json={"items": [{"id": i} for i in (leftovers or {}).get(view, [])], "nextCursor": None}
             )
         if request.url.path == "/assets/bulk":
+            assert body is not None, "bulk actions are sent as JSON"
             results = [{"id": i, "result": "conflict" if i in refuse else "ok"} for i in body["ids"]]
             return httpx.Response(200, json={"results": results})
         return httpx.Response(404, json={})

@@ -9,11 +9,13 @@ from typing import Any
 
 import pytest
 
-from functions.common.deletion import BatchDeleter, DeletionResult, epoch_ms, object_keys
+from functions.common.clock import epoch_ms
+from functions.common.deletion import BatchDeleter, DeletionResult, object_keys
 from functions.common.errors import TransientError
-from functions.common.models import Asset, AssetSource, AssetStatus, AssetType
+from functions.common.models import Asset, AssetStatus
 from functions.common.settings import PurgeSettings, load_settings
 from functions.purge.logic import PurgeReport, cutoffs
+from tests.builders import new_asset
 
 NOW = datetime(2026, 11, 21, 12, 0, 0, tzinfo=UTC)
 
@@ -23,16 +25,7 @@ def settings() -> PurgeSettings:
 
 
 def asset(n: int) -> Asset:
-    return Asset(
-        owner="alice",
-        id=f"id{n:04d}",
-        status=AssetStatus.READY,
-        source=AssetSource.UPLOAD,
-        asset_type=AssetType.UPLOADED,
-        created_at=NOW,
-        updated_at=NOW,
-        trashed_at=NOW,
-    )
+    return new_asset(asset_id=f"id{n:04d}", created_at=NOW, trashed_at=NOW)
 
 
 class FakeStore:

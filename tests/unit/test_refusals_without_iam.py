@@ -18,16 +18,17 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from functions.common.clock import fixed_clock
-from functions.common.cursor import CursorCodec
 from functions.common.errors import Conflict, NotFound, NotReady, TransientError
-from functions.common.models import Asset, AssetSource, AssetStatus, AssetType
+from functions.common.models import Asset, AssetStatus
 from functions.common.repository import AssetRepository, Candidate, StoredAsset
+from functions.common.repository.tooling import dynamodb_client
 from functions.common.settings import PurgeSettings, load_settings
 from functions.common.storage import ObjectChanged, ObjectStore
+from functions.common.sweep import sweep_unfinished
 from functions.gallery.logic import Gallery, reprocess_asset
 from functions.purge.logic import purge
 from functions.thumbnail.logic import CreatedObject, Thumbnailer, process_created
-from functions.thumbnail.sweep import sweep_unfinished
+from tests.builders import new_asset, new_gallery
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 BUCKET = "media"
@@ -84,14 +85,10 @@ class StrictS3:
 
 
 def asset(n: int, *, status: AssetStatus = AssetStatus.READY, trashed: bool = False) -> Asset:
-    return Asset(
-        owner="alice",
-        id=f"0{n:025d}",
+    return new_asset(
+        asset_id=f"0{n:025d}",
         status=status,
-        source=AssetSource.UPLOAD,
-        asset_type=AssetType.UPLOADED,
         created_at=NOW - timedelta(days=60),
-        updated_at=NOW - timedelta(days=60),
         trashed_at=NOW - timedelta(days=31) if trashed else None,
     )
 
@@ -117,11 +114,11 @@ class FakeRepository:
             unfinished = (AssetStatus.PENDING, AssetStatus.PROCESSING)
             yield from ((s.asset.owner, s.asset.id) for s in self.stored.values() if s.asset.status in unfinished)
 
-    def expired_trash(self, shard: int, cutoff_ms: int) -> Iterator[Candidate]:
+    def expired_trash(self, shard: int, cutoff_ms: int, page_size: int = 500) -> Iterator[Candidate]:
         if shard == 0:
             yield from (Candidate("alice", s.asset.id, 1) for s in self.stored.values() if s.asset.in_trash)
 
-    def abandoned_uploads(self, shard: int, cutoff_ms: int) -> Iterator[Candidate]:
+    def abandoned_uploads(self, shard: int, cutoff_ms: int, page_size: int = 500) -> Iterator[Candidate]:
         if shard == 0:
             pending = [s.asset.id for s in self.stored.values() if s.asset.status == AssetStatus.PENDING]
             yield from (Candidate("alice", asset_id, 1, pending=True) for asset_id in pending)
@@ -180,7 +177,7 @@ def test_reading_bytes_replaced_since_is_object_changed() -> None:
 def test_delete_claimed_is_one_conditional_delete_item_per_record_never_batch_write() -> None:
     # Given a repository whose DynamoDB expects exactly two DeleteItem calls (anything else fails the test)
     repository = AssetRepository("unit-assets")
-    client = repository.model._get_connection().connection.client
+    client = dynamodb_client(repository)
     condition = "(attribute_not_exists (#0) OR attribute_exists (#1))"
     with Stubber(client) as stub:
         for asset_id in ("A1", "A2"):
@@ -205,14 +202,8 @@ def test_delete_claimed_is_one_conditional_delete_item_per_record_never_batch_wr
 
 
 def gallery(repository: FakeRepository, store: ObjectStore) -> Gallery:
-    return Gallery(
-        repository=repository,  # type: ignore[arg-type]
-        store=store,
-        clock=fixed_clock(NOW),
-        cursors=CursorCodec(b"k" * 32),
-        read_ttl_seconds=60,
-        download_ttl_seconds=60,
-        retention_days=30,
+    return new_gallery(
+        repository, store, fixed_clock(NOW), cursor_key=b"k" * 32, read_ttl_seconds=60, download_ttl_seconds=60
     )
 
 

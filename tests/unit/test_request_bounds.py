@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
-from pynamodb.exceptions import GetError, PutError, UpdateError
 
-from functions.common.errors import Conflict, PermanentError, TransientError, problem_codes
+from functions.common.errors import PermanentError, TransientError, problem_codes
 from functions.common.metadata import MAX_PARAMS_BYTES, AssetMetadata, check_params, json_depth
 from tests.api_events import FakeContext, decoded, http_event
 
@@ -79,42 +78,6 @@ def test_ingest_requests_share_the_bounds() -> None:
         IngestRequest.model_validate({"url": "https://example.com/a.png", "filename": "f" * 256})
 
 
-# DynamoDB refusals in the data layer
-
-
-@pytest.mark.parametrize(
-    ("error", "expected"),
-    [
-        (PutError(cause=client_error("ValidationException", "Item size has exceeded")), PermanentError),
-        (PutError(cause=client_error("AccessDeniedException")), PermanentError),
-        (GetError(cause=client_error("ResourceNotFoundException")), PermanentError),
-        (PutError(cause=client_error("ConditionalCheckFailedException")), Conflict),
-        (PutError(cause=client_error("ProvisionedThroughputExceededException")), TransientError),
-        (UpdateError(cause=client_error("ThrottlingException")), TransientError),
-        (PutError(cause=client_error("InternalServerError")), TransientError),
-        (PutError(cause=ConnectionError("reset")), TransientError),
-    ],
-)
-def test_pynamodb_errors_map_to_what_a_retry_can_fix(error: Exception, expected: type[Exception]) -> None:
-    # Given
-    from functions.common.repository import _raise_domain
-
-    # When / Then
-    with pytest.raises(expected):
-        _raise_domain(error)  # type: ignore[arg-type]
-
-
-def test_a_validation_exception_keeps_dynamodbs_message_for_the_log() -> None:
-    # Given
-    from functions.common.repository import _raise_domain
-
-    # When
-    with pytest.raises(PermanentError) as raised:
-        _raise_domain(PutError(cause=client_error("ValidationException", "Item size has exceeded the maximum")))
-    # Then
-    assert "ValidationException" in str(raised.value) and "Item size has exceeded" in str(raised.value)
-
-
 # The idempotency store (Powertools)
 
 
@@ -161,10 +124,11 @@ def test_idempotency_store_refusals_are_permanent_and_throttling_transient(
 
 def app_raising(error: Exception) -> Any:
     from functions.common.api import create_app
+    from functions.common.errors import problems
 
     app = create_app(validation=False)
 
-    @app.get("/boom")
+    @app.get("/boom", openapi_extensions=problems())
     def boom() -> dict[str, str]:
         raise error
 
@@ -201,16 +165,3 @@ def test_every_problem_code_is_in_the_readme() -> None:
     documented = set(re.findall(r"`([a-z_]+)`", README.read_text(encoding="utf-8")))
     # When / Then
     assert set(problem_codes()) - documented == set()
-
-
-def test_the_openapi_document_declares_every_code_for_422() -> None:
-    # Given
-    from functions.docs import handler as docs
-
-    spec = json.loads(docs.OPENAPI_JSON)
-    # When
-    problem = spec["components"]["schemas"]["Problem"]
-    # Then
-    assert "validation_error" in problem["properties"]["code"]["enum"]
-    sign = spec["paths"]["/uploads/sign"]["post"]["responses"]["422"]
-    assert sign["content"]["application/problem+json"]["schema"] == {"$ref": "#/components/schemas/Problem"}

@@ -12,6 +12,7 @@ from PIL import Image, ImageCms
 from functions.common.images import ImageRejected, probe
 from functions.thumbnail.imaging import make_thumbnail
 from functions.thumbnail.placeholder import _BASE83
+from tests.imagegen import pixel
 from tests.thumbnail_support import image_bytes, quadrants
 
 BOX = 256
@@ -45,9 +46,9 @@ def _quadrant_colours(image: Image.Image) -> list[tuple[int, ...]]:
     rgb = image.convert("RGB")
     w, h = rgb.size
     return [
-        rgb.getpixel((x, y))
+        pixel(rgb, (x, y))
         for x, y in [(w // 4, h // 4), (3 * w // 4, h // 4), (w // 4, 3 * h // 4), (3 * w // 4, 3 * h // 4)]
-    ]  # type: ignore[misc]
+    ]
 
 
 @pytest.mark.parametrize("orientation", range(1, 9))
@@ -100,8 +101,8 @@ def test_cmyk_jpeg_keeps_its_colours() -> None:
     picture = _decoded(make_thumbnail(data, box=BOX, max_pixels=LIMIT).webp).convert("RGB")
 
     # Then red is still red and blue still blue (not inverted, not muddy)
-    assert _close(picture.getpixel((40, 50)), (255, 0, 0), 40)  # type: ignore[arg-type]
-    assert _close(picture.getpixel((160, 50)), (0, 0, 255), 40)  # type: ignore[arg-type]
+    assert _close(pixel(picture, (40, 50)), (255, 0, 0), 40)
+    assert _close(pixel(picture, (160, 50)), (0, 0, 255), 40)
 
 
 def test_png_alpha_is_kept() -> None:
@@ -114,8 +115,8 @@ def test_png_alpha_is_kept() -> None:
 
     # Then the WebP has alpha: transparent on the left, opaque green on the right
     assert picture.mode == "RGBA"
-    assert picture.getpixel((20, 60))[3] == 0  # type: ignore[index]
-    assert _close(picture.getpixel((230, 60)), (0, 200, 0, 255))  # type: ignore[arg-type]
+    assert pixel(picture, (20, 60))[3] == 0
+    assert _close(pixel(picture, (230, 60)), (0, 200, 0, 255))
 
 
 def test_palette_gif_transparency_is_kept_and_first_frame_used() -> None:
@@ -124,15 +125,15 @@ def test_palette_gif_transparency_is_kept_and_first_frame_used() -> None:
     first.paste((0, 0, 0, 0), (0, 0, 30, 30))
     second = Image.new("RGBA", (100, 100), (0, 0, 255, 255))
     data = image_bytes(first, "GIF", save_all=True, append_images=[second], duration=100, loop=0)
-    assert Image.open(io.BytesIO(data)).n_frames == 2
+    assert getattr(Image.open(io.BytesIO(data)), "n_frames", 1) == 2
 
     # When it is thumbnailed
     picture = _decoded(make_thumbnail(data, box=BOX, max_pixels=LIMIT).webp)
 
     # Then it shows the first frame, with its transparency
     assert picture.mode == "RGBA"
-    assert picture.getpixel((5, 5))[3] == 0  # type: ignore[index]
-    assert _close(picture.getpixel((70, 70)), (255, 0, 0, 255))  # type: ignore[arg-type]
+    assert pixel(picture, (5, 5))[3] == 0
+    assert _close(pixel(picture, (70, 70)), (255, 0, 0, 255))
 
 
 def test_animated_webp_uses_the_first_frame() -> None:
@@ -144,7 +145,7 @@ def test_animated_webp_uses_the_first_frame() -> None:
     picture = _decoded(make_thumbnail(data, box=BOX, max_pixels=LIMIT).webp).convert("RGB")
 
     # Then the picture is the first frame, a single still image
-    assert _close(picture.getpixel((32, 32)), (0, 200, 0))  # type: ignore[arg-type]
+    assert _close(pixel(picture, (32, 32)), (0, 200, 0))
     assert getattr(picture, "n_frames", 1) == 1
 
 
@@ -158,7 +159,7 @@ def test_sixteen_bit_grey_png_keeps_its_tone() -> None:
     picture = _decoded(make_thumbnail(data, box=BOX, max_pixels=LIMIT).webp).convert("RGB")
 
     # Then it is mid grey, not clipped to white
-    assert _close(picture.getpixel((100, 80)), (128, 128, 128), 12)  # type: ignore[arg-type]
+    assert _close(pixel(picture, (100, 80)), (128, 128, 128), 12)
 
 
 def test_broken_icc_profile_falls_back_to_plain_colours() -> None:
@@ -169,7 +170,7 @@ def test_broken_icc_profile_falls_back_to_plain_colours() -> None:
     picture = _decoded(make_thumbnail(data, box=BOX, max_pixels=LIMIT).webp).convert("RGB")
 
     # Then it still succeeds with the stored colours
-    assert _close(picture.getpixel((32, 32)), (10, 100, 200))  # type: ignore[arg-type]
+    assert _close(pixel(picture, (32, 32)), (10, 100, 200))
 
 
 def test_embedded_profile_is_converted_to_srgb_and_not_embedded() -> None:
@@ -184,7 +185,7 @@ def test_embedded_profile_is_converted_to_srgb_and_not_embedded() -> None:
     # Then the colours survive the colour transform and no profile is carried over
     picture = _decoded(thumb.webp)
     assert "icc_profile" not in picture.info
-    assert _close(picture.convert("RGB").getpixel((32, 32)), (120, 60, 30), 8)  # type: ignore[arg-type]
+    assert _close(pixel(picture.convert("RGB"), (32, 32)), (120, 60, 30), 8)
 
 
 @pytest.mark.parametrize("fmt", ["HEIF", "AVIF"])
