@@ -17,6 +17,7 @@ from werkzeug.wrappers import Request, Response
 
 from devserver.auth import LocalAuthority
 from devserver.environments import FunctionError, invoke
+from devserver.guards import own_origins, refuse_cross_site_write, refuse_foreign_host, server_port
 from functions.common.clock import epoch_ms
 from functions.common.errors import PROBLEM_JSON, DomainError, Unauthorized, UseSignedUpload, problem_for
 from functions.system import (
@@ -83,6 +84,11 @@ class Gateway:
         return response(environ, start_response)
 
     def _respond(self, request: Request) -> Response:
+        refused = refuse_foreign_host(request)
+        if refused is None and request.path.startswith("/__dev/"):
+            refused = refuse_cross_site_write(request, own_origins(server_port(request)) | frozenset(self._origins))
+        if refused is not None:
+            return refused
         dev = self._dev_routes.get((request.method, request.path))
         if dev is not None:
             return dev(request)

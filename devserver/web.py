@@ -11,6 +11,8 @@ from typing import Any
 from werkzeug.security import safe_join
 from werkzeug.wrappers import Request, Response
 
+from devserver.guards import refuse_foreign_host
+
 WEBAPP_DIR = Path(__file__).resolve().parent.parent / "webapp"
 # Browsers refuse ES modules served with a non-JavaScript type; the OS table is not always right about .js.
 _TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
@@ -44,6 +46,9 @@ class WebApp:
         return response(environ, start_response)
 
     def _respond(self, request: Request) -> Response:
+        refused = refuse_foreign_host(request)  # a rebound name would make this app its origin
+        if refused is not None:
+            return refused
         if request.method not in ("GET", "HEAD"):
             return Response("Method not allowed", status=405, headers={"Allow": "GET, HEAD"})
         path = request.path.lstrip("/") or "index.html"

@@ -23,6 +23,7 @@ def build_openapi_document() -> str:
     from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
     from functions.common.api import API_TITLE, API_VERSION, create_app
+    from functions.docs.handler import router as docs_router
     from functions.gallery.handler import router as gallery_router
     from functions.ingest.handler import router as ingest_router
     from functions.sign.handler import router as sign_router
@@ -30,7 +31,7 @@ def build_openapi_document() -> str:
     from functions.upload.handler import router as upload_router
 
     app = create_app()
-    for api_router in (gallery_router, sign_router, upload_router, ingest_router):
+    for api_router in (gallery_router, sign_router, upload_router, ingest_router, docs_router):
         app.include_router(api_router)
     # Every route needs the bearer JWT unless it says otherwise (health and the docs say `security=[]`).
     app.configure_openapi(

@@ -1,4 +1,4 @@
-"""The OpenAPI 3.1 document of every route and its Swagger UI, served without auth."""
+"""The OpenAPI 3.1 document of every route and its Swagger UI, served without auth, compressed and cacheable."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ with imports_without_gc():
 
     import aws_lambda_powertools.event_handler as powertools_event_handler
     from aws_lambda_powertools.event_handler import Response
+    from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
     from functions.common.api import create_app
     from functions.common.errors import problems
+    from functions.docs.caching import CachedBody, cached_response, documented_responses
 
 # Written from the API routers by `make openapi` (infra/openapi.py; tests/unit/test_docs_spec.py pins it to them), so
 # this function never loads the API handlers, their models and the OpenAPI machinery. Every request serves it.
@@ -22,8 +24,7 @@ DOCUMENT_PATH = Path(__file__).resolve().parent / "openapi.json"
 OPENAPI_JSON = DOCUMENT_PATH.read_text(encoding="utf-8")
 SWAGGER_ASSETS = Path(powertools_event_handler.__file__).resolve().parent / "openapi" / "swagger_ui"
 
-# No route takes input: validation (pydantic) would only add to the cold start.
-app = create_app(validation=False)
+router = APIGatewayHttpRouter()
 
 
 @lru_cache(maxsize=1)
@@ -38,14 +39,42 @@ def swagger_page() -> str:
     return generate_swagger_html(OPENAPI_JSON.replace("</", "<\\/"), script, style, "", None)
 
 
-@app.get("/openapi.json", openapi_extensions=problems(public=True))
+# Compressed and hashed once per execution environment, on its first request for each.
+@lru_cache(maxsize=1)
+def document_body() -> CachedBody:
+    return CachedBody.of(OPENAPI_JSON, "application/json")
+
+
+@lru_cache(maxsize=1)
+def page_body() -> CachedBody:
+    return CachedBody.of(swagger_page(), "text/html")
+
+
+@router.get(
+    "/openapi.json",
+    tags=["docs"],
+    summary="The OpenAPI document",
+    openapi_extensions=problems(public=True),
+    responses=documented_responses("application/json", {"type": "object"}),
+)
 def openapi_document() -> Response[str]:
-    return Response(status_code=200, content_type="application/json", body=OPENAPI_JSON)
+    return cached_response(document_body(), router.current_event.headers)
 
 
-@app.get("/docs", openapi_extensions=problems(public=True))
+@router.get(
+    "/docs",
+    tags=["docs"],
+    summary="Swagger UI",
+    openapi_extensions=problems(public=True),
+    responses=documented_responses("text/html", {"type": "string"}),
+)
 def swagger_ui() -> Response[str]:
-    return Response(status_code=200, content_type="text/html", body=swagger_page())
+    return cached_response(page_body(), router.current_event.headers)
+
+
+# No route takes input: validation (pydantic) would only add to the cold start.
+app = create_app(validation=False)
+app.include_router(router)
 
 
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -255,6 +255,36 @@ def test_public_routes_need_no_token(server: Target) -> None:
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
 
 
+def test_docs_are_sent_compressed_and_a_repeat_visit_is_a_304(server: Target) -> None:
+    # When the Swagger page is fetched by a client that accepts gzip (raw bytes: httpx would inflate them)
+    with httpx.stream("GET", f"{server.url}/docs", headers={"Accept-Encoding": "gzip"}) as first:
+        wire = b"".join(first.iter_raw())
+
+    # Then the gzip bytes crossed the wire, with a strong ETag and a cache lifetime
+    assert first.status_code == 200 and first.headers["content-encoding"] == "gzip"
+    assert wire[:2] == b"\x1f\x8b" and len(wire) < 1_000_000
+    etag = first.headers["etag"]
+    assert etag.startswith('"') and "max-age" in first.headers["cache-control"]
+
+    # When the client revalidates with the ETag, Then it is a 304 with no body
+    again = httpx.get(f"{server.url}/docs", headers={"Accept-Encoding": "gzip", "If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag
+
+
+@pytest.mark.local_only("the /__dev routes and the Host guard are the local server's own")
+def test_local_server_refuses_rebound_hosts_and_cross_site_dev_writes(server: Target) -> None:
+    # When a rebound name asks for a token, and a foreign page and the web app POST to the purge
+    rebound = httpx.get(f"{server.url}/__dev/token", params={"sub": "mallory"}, headers={"Host": "evil.example"})
+    foreign = httpx.post(f"{server.url}/__dev/purge", headers={"Origin": "https://evil.example"})
+    # (an invalid `now`: past the guard, the purge refuses it without running)
+    own = httpx.post(f"{server.url}/__dev/purge", params={"now": "x"}, headers={"Origin": server.allowed_origin})
+
+    # Then the rebound name is misdirected, the foreign page forbidden, and the web app's request gets through
+    assert_problem(rebound, 421, "host_not_allowed")
+    assert_problem(foreign, 403, "cross_site_request")
+    assert_problem(own, 400, "invalid_time")
+
+
 def test_cors_preflight_follows_allowed_origins(server: Target) -> None:
     # Given an allowed and a foreign origin
     preflight = {"Access-Control-Request-Method": "PATCH", "Access-Control-Request-Headers": "authorization"}
