@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import ipaddress
+import socket
 import ssl
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -176,6 +178,35 @@ def send_bytes(body: bytes, status: int = 200, headers: dict[str, str] | None = 
     return behave
 
 
+def drip_headers(interval: float = 0.05, for_seconds: float = 60.0) -> Behaviour:
+    """Headers sent one byte at a time, each byte well inside any per-read timeout, never finishing."""
+    lines = b"HTTP/1.1 200 OK\r\n" + b"X-Pad: drip\r\n" * 10_000
+
+    def behave(handler: BaseHTTPRequestHandler) -> None:
+        stop = time.monotonic() + for_seconds
+        for index in range(len(lines)):
+            if time.monotonic() > stop:
+                return
+            handler.wfile.write(lines[index : index + 1])
+            handler.wfile.flush()
+            time.sleep(interval)
+
+    return behave
+
+
+def endless_continue(interval: float = 0.01, for_seconds: float = 60.0) -> Behaviour:
+    """`100 Continue` informational responses for ever, never the final one."""
+
+    def behave(handler: BaseHTTPRequestHandler) -> None:
+        stop = time.monotonic() + for_seconds
+        while time.monotonic() < stop:
+            handler.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            handler.wfile.flush()
+            time.sleep(interval)
+
+    return behave
+
+
 def redirect(location: str, status: int = 302, headers: dict[str, str] | None = None) -> Behaviour:
     return send_bytes(b"", status, {"Location": location, **(headers or {})})
 
@@ -209,3 +240,50 @@ class ScriptedResolver:
         if not sequence:
             raise OSError(f"no such host {host}")
         return sequence.pop(0) if len(sequence) > 1 else sequence[0]
+
+
+class HangingResolver:
+    """A resolver that never answers until released (a DNS server that drops our queries)."""
+
+    def __init__(self) -> None:
+        self.released = threading.Event()
+
+    def __call__(self, host: str, port: int) -> list[str]:
+        self.released.wait(60)
+        raise OSError(f"gave up on {host}")
+
+
+class DrippingTlsServer:
+    """A TCP server on 127.0.0.1 whose "TLS handshake" is one 16 KB record sent a byte at a time: every read of the
+    handshake gets a byte in time, so only a deadline over the whole handshake ends it."""
+
+    def __init__(self, interval: float = 0.05, for_seconds: float = 60.0) -> None:
+        self._interval = interval
+        self._for_seconds = for_seconds
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self._listener.getsockname()[1])
+        self._stopped = threading.Event()
+
+    def start(self) -> DrippingTlsServer:
+        threading.Thread(target=self._serve, daemon=True).start()
+        return self
+
+    def _serve(self) -> None:
+        with contextlib.suppress(OSError):
+            while not self._stopped.is_set():
+                connection, _ = self._listener.accept()
+                threading.Thread(target=self._drip, args=(connection,), daemon=True).start()
+
+    def _drip(self, connection: socket.socket) -> None:
+        record = b"\x16\x03\x03\x40\x00" + b"\x02" + b"\x00" * 16383  # handshake record, 16 KB, never finished
+        stop = time.monotonic() + self._for_seconds
+        with connection, contextlib.suppress(OSError):
+            for index in range(len(record)):
+                if self._stopped.is_set() or time.monotonic() > stop:
+                    return
+                connection.sendall(record[index : index + 1])
+                time.sleep(self._interval)
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._listener.close()

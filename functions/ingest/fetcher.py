@@ -3,7 +3,7 @@
 httpx would resolve the name again when it connects (a DNS-rebinding hole), so the request goes to the
 checked IP literal while the `Host` header and TLS SNI (and certificate check) keep the original name.
 Redirects are followed by hand, each hop checked like the first; the body is streamed raw under a byte
-cap and one total deadline.
+cap. One total deadline bounds everything, name lookups and every socket operation included (see `deadline`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import certifi
 import httpx
 
 from functions.ingest.addresses import IPAddress
+from functions.ingest.deadline import DeadlineBackend, DeadlineTransport, LookupTimedOut, resolve_within
 from functions.ingest.urls import CheckedUrl, HostAllowlist, NetworkPolicy, UrlRefused, check_url
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,8 @@ Monotonic = Callable[[], float]
 MAX_REDIRECTS = 3
 # The longest single wait for bytes; the total deadline is also checked after every chunk.
 IDLE_TIMEOUT_SECONDS = 10.0
+# The longest wait for one name lookup: a resolver that does not answer is a network failure, retried.
+LOOKUP_TIMEOUT_SECONDS = 5.0
 NOT_READY_STATUSES = frozenset({202, 404, 425, 429})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 USER_AGENT = "gallery-ingest/1.0"
@@ -74,9 +77,21 @@ class SourceTimeout(Exception):
     """The total deadline passed while fetching."""
 
 
+class HostNotFound(OSError):
+    """The name does not exist (NXDOMAIN, no address): it will not start existing while we wait."""
+
+
+_NO_SUCH_NAME = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
+
+
 def system_resolver(host: str, port: int) -> list[str]:
-    """Every address the system resolver gives for `host`, in its order."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    """Every address the system resolver gives for `host`, in its order; `HostNotFound` when the name does not exist."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as error:
+        if error.errno in _NO_SUCH_NAME:
+            raise HostNotFound(str(error)) from error
+        raise
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
@@ -117,11 +132,12 @@ class SafeFetcher:
     ssl_context: ssl.SSLContext = field(default_factory=default_ssl_context)
     monotonic: Monotonic = time.monotonic
     wall_clock: Callable[[], float] = time.time
+    lookup_timeout: float = LOOKUP_TIMEOUT_SECONDS
 
     def fetch(self, url: str, *, deadline: float) -> Fetched:
         """GET `url` (following at most 3 checked redirects) until `deadline` (a `monotonic` time)."""
         with httpx.Client(
-            verify=self.ssl_context,
+            transport=DeadlineTransport(self.ssl_context, DeadlineBackend(deadline, self.monotonic)),
             trust_env=False,
             follow_redirects=False,
             cookies=_refuse_all_cookies(),
@@ -130,7 +146,7 @@ class SafeFetcher:
             current = url
             for _ in range(MAX_REDIRECTS + 1):
                 checked = self._check(current)
-                address = self._resolve(checked)
+                address = self._resolve(checked, deadline)
                 response = self._send(client, checked, address, deadline)
                 try:
                     location = response.headers.get("location")
@@ -148,10 +164,21 @@ class SafeFetcher:
         except UrlRefused as error:
             raise FetchBlocked(error.reason) from error
 
-    def _resolve(self, checked: CheckedUrl) -> IPAddress:
+    def _resolve(self, checked: CheckedUrl, deadline: float) -> IPAddress:
         """Resolve once; every answer must be allowed (a mixed answer set is refused), the first is dialled."""
+        remaining = deadline - self.monotonic()
+        if remaining <= 0:
+            raise SourceTimeout("deadline passed")
+        wait = min(remaining, self.lookup_timeout)
         try:
-            answers = [ipaddress.ip_address(answer) for answer in self.resolver(checked.host, checked.port)]
+            found = resolve_within(lambda: self.resolver(checked.host, checked.port), wait)
+            answers = [ipaddress.ip_address(answer) for answer in found]
+        except HostNotFound as error:
+            raise SourceUnreachable(f"no such host {checked.host}", retryable=False) from error
+        except LookupTimedOut as error:
+            if wait >= remaining:
+                raise SourceTimeout("deadline passed while resolving") from error
+            raise SourceUnreachable(f"no answer for {checked.host}", retryable=True) from error
         except (OSError, UnicodeError) as error:
             raise SourceUnreachable(f"cannot resolve {checked.host}", retryable=True) from error
         except ValueError as error:
@@ -178,20 +205,19 @@ class SafeFetcher:
         )
         try:
             return client.send(request, stream=True)
-        except httpx.TimeoutException as error:
-            raise self._timeout_or_unreachable(deadline, error) from error
         except httpx.RemoteProtocolError as error:
             # httpx parses a redirect's Location even when not following it; an unparseable one is a refused URL.
             if "location header" in str(error):
                 raise FetchBlocked("unparseable redirect location") from error
-            raise SourceUnreachable(f"protocol error: {error}", retryable=True) from error
+            raise self._timeout_or_unreachable(deadline, error) from error
         except httpx.HTTPError as error:
-            raise SourceUnreachable(f"connection failed: {type(error).__name__}", retryable=True) from error
+            raise self._timeout_or_unreachable(deadline, error) from error
 
     def _timeout_or_unreachable(self, deadline: float, error: Exception) -> Exception:
+        """Any failure once the deadline passed is the deadline's; before it, a network failure worth a retry."""
         if self.monotonic() >= deadline:
             return SourceTimeout("deadline passed")
-        return SourceUnreachable(f"timed out: {type(error).__name__}", retryable=True)
+        return SourceUnreachable(f"network failure: {type(error).__name__}: {error}", retryable=True)
 
     def _read(self, response: httpx.Response, deadline: float) -> Fetched:
         status = response.status_code
@@ -214,8 +240,6 @@ class SafeFetcher:
                 body.write(chunk)
                 if self.monotonic() >= deadline:
                     raise SourceTimeout("deadline passed while reading")
-        except httpx.TimeoutException as error:
-            raise self._timeout_or_unreachable(deadline, error) from error
         except httpx.HTTPError as error:
-            raise SourceUnreachable(f"body failed: {type(error).__name__}", retryable=True) from error
+            raise self._timeout_or_unreachable(deadline, error) from error
         return Fetched(data=body.getvalue())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -10,6 +11,9 @@ import httpx
 from functions.ingest.addresses import IPAddress, is_public_unicast, looks_numeric
 
 MAX_URL_LENGTH = 2048
+MAX_HOST_LENGTH = 253
+# A DNS host name label: letters, digits and inner hyphens (RFC 1123); non-ASCII names arrive IDNA-encoded (xn--).
+_LDH_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 # Names that only ever mean something inside a network (RFC 6761/6762 and common cloud conventions).
 _INTERNAL_SUFFIXES = (".localhost", ".local", ".internal", ".intranet", ".lan", ".home.arpa", ".corp")
 _INTERNAL_NAMES = frozenset({"localhost", "metadata", "instance-data"})
@@ -84,6 +88,11 @@ class CheckedUrl:
     port: int
 
 
+def is_host_name(host: str) -> bool:
+    """True for a name DNS can hold (LDH labels): escapes, spaces and control characters never reach a resolver."""
+    return len(host) <= MAX_HOST_LENGTH and all(_LDH_LABEL.match(label) for label in host.split("."))
+
+
 def check_url(raw: str, *, allowlist: HostAllowlist, network: NetworkPolicy) -> CheckedUrl:
     """Parse and check a URL without touching the network; raises `UrlRefused` with one message for every reason."""
     if len(raw) > MAX_URL_LENGTH:
@@ -99,6 +108,8 @@ def check_url(raw: str, *, allowlist: HostAllowlist, network: NetworkPolicy) -> 
         raise UrlRefused("credentials in URL")
     if not host or looks_numeric(host):
         raise UrlRefused("IP literal")
+    if not is_host_name(host):
+        raise UrlRefused("not a DNS host name")
     port = url.port or 443
     if not network.allows_port(port):
         raise UrlRefused(f"port {port}")

@@ -11,6 +11,8 @@ import pytest
 
 from functions.ingest.fetcher import (
     FetchBlocked,
+    HostNotFound,
+    Resolver,
     SafeFetcher,
     SourceNotReady,
     SourceTimeout,
@@ -18,11 +20,16 @@ from functions.ingest.fetcher import (
     SourceUnreachable,
 )
 from functions.ingest.urls import HostAllowlist
+from tests.fetch_servers import Behaviour as ServerBehaviour
 from tests.fetch_servers import (
+    DrippingTlsServer,
+    HangingResolver,
     LoopbackCa,
     LoopbackNetwork,
     LoopbackServer,
     ScriptedResolver,
+    drip_headers,
+    endless_continue,
     make_ca,
     redirect,
     send_bytes,
@@ -44,7 +51,12 @@ def server(ca: LoopbackCa) -> Iterator[LoopbackServer]:
 
 
 def fetcher_for(
-    ca: LoopbackCa, resolver: ScriptedResolver, *, allowed: tuple[str, ...] = ("127.0.0.1",), max_bytes: int = 1_000_000
+    ca: LoopbackCa,
+    resolver: Resolver,
+    *,
+    allowed: tuple[str, ...] = ("127.0.0.1",),
+    max_bytes: int = 1_000_000,
+    lookup_timeout: float = 5.0,
 ) -> SafeFetcher:
     return SafeFetcher(
         network=LoopbackNetwork(allowed),
@@ -52,6 +64,7 @@ def fetcher_for(
         max_bytes=max_bytes,
         resolver=resolver,
         ssl_context=ca.client_context(),
+        lookup_timeout=lookup_timeout,
     )
 
 
@@ -196,6 +209,92 @@ def test_a_dripping_body_is_cut_at_the_total_deadline(ca: LoopbackCa, server: Lo
     # When / Then the one total deadline ends it
     with pytest.raises(SourceTimeout):
         fetcher_for(ca, resolver).fetch(f"https://images.test:{server.port}/drip", deadline=soon(0.6))
+
+
+# A correctness bound, not a speed check: without the total deadline these take many times the deadline.
+SLACK_SECONDS = 2.0
+
+
+@pytest.mark.parametrize("behaviour", [drip_headers(), endless_continue()], ids=["drip-headers", "endless-100"])
+def test_headers_that_never_finish_are_cut_at_the_total_deadline(
+    ca: LoopbackCa, server: LoopbackServer, behaviour: ServerBehaviour
+) -> None:
+    # Given a server whose every byte arrives well within any per-read timeout, but whose headers never end
+    server.routes["/slow"] = behaviour
+    resolver = ScriptedResolver({"images.test": [["127.0.0.1"]]})
+    started = time.monotonic()
+    # When
+    with pytest.raises(SourceTimeout):
+        fetcher_for(ca, resolver).fetch(f"https://images.test:{server.port}/slow", deadline=started + 1.0)
+    # Then it ended at the deadline, not when the source stopped
+    assert time.monotonic() - started < 1.0 + SLACK_SECONDS
+
+
+def test_a_tls_handshake_that_never_finishes_is_cut_at_the_total_deadline(ca: LoopbackCa) -> None:
+    # Given a server dripping its TLS handshake a byte at a time
+    server = DrippingTlsServer().start()
+    resolver = ScriptedResolver({"images.test": [["127.0.0.1"]]})
+    started = time.monotonic()
+    # When
+    try:
+        with pytest.raises(SourceTimeout):
+            fetcher_for(ca, resolver).fetch(f"https://images.test:{server.port}/a.png", deadline=started + 1.0)
+    finally:
+        server.stop()
+    # Then the handshake counted against the one deadline
+    assert time.monotonic() - started < 1.0 + SLACK_SECONDS
+
+
+def _no_such_host(host: str, port: int) -> list[str]:
+    raise HostNotFound(f"{host}: Name or service not known")
+
+
+def _resolver_down(host: str, port: int) -> list[str]:
+    raise OSError(f"{host}: Temporary failure in name resolution")
+
+
+def test_a_name_that_does_not_exist_is_final_at_once() -> None:
+    # Given a resolver saying the name does not exist
+    fetcher = fetcher_for(make_ca(["images.test"]), _no_such_host)
+    # When
+    with pytest.raises(SourceUnreachable) as failed:
+        fetcher.fetch("https://nowhere.test/a.png", deadline=soon())
+    # Then it is not retried until the deadline: the name will not start existing
+    assert not failed.value.retryable
+
+
+def test_a_failing_resolver_is_a_retryable_network_failure() -> None:
+    # Given / When
+    with pytest.raises(SourceUnreachable) as failed:
+        fetcher_for(make_ca(["images.test"]), _resolver_down).fetch("https://images.test/a.png", deadline=soon())
+    # Then
+    assert failed.value.retryable
+
+
+def test_a_resolver_that_never_answers_is_bounded_by_the_lookup_timeout() -> None:
+    # Given a resolver that hangs, and a deadline far away
+    resolver = HangingResolver()
+    started = time.monotonic()
+    # When
+    with pytest.raises(SourceUnreachable) as failed:
+        fetcher_for(make_ca(["images.test"]), resolver, lookup_timeout=0.3).fetch(
+            "https://images.test/a.png", deadline=started + 60
+        )
+    resolver.released.set()
+    # Then it is a retryable network failure long before the deadline
+    assert failed.value.retryable
+    assert time.monotonic() - started < 0.3 + SLACK_SECONDS
+
+
+def test_a_resolver_that_never_answers_is_bounded_by_the_total_deadline() -> None:
+    # Given a resolver that hangs past the deadline
+    resolver = HangingResolver()
+    started = time.monotonic()
+    # When / Then
+    with pytest.raises(SourceTimeout):
+        fetcher_for(make_ca(["images.test"]), resolver).fetch("https://images.test/a.png", deadline=started + 0.5)
+    resolver.released.set()
+    assert time.monotonic() - started < 0.5 + SLACK_SECONDS
 
 
 @pytest.mark.parametrize(("status", "retry_after"), [(425, 7.0), (429, 3.0), (503, None), (404, None), (202, 0.0)])

@@ -6,6 +6,7 @@ tests/unit/test_ingest_worker_units.py.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,7 +19,7 @@ from functions.common.errors import IdempotencyInProgress, IdempotencyKeyReused,
 from functions.common.models import AssetStatus, View
 from functions.common.repository import AssetRepository
 from functions.common.storage import ObjectStore
-from functions.ingest.fetcher import SourceNotReady
+from functions.ingest.fetcher import HostNotFound, SafeFetcher, SourceNotReady
 from functions.ingest.idempotency import PowertoolsIdempotency
 from functions.ingest.logic import Ingester, IngestRequest, start_ingest
 from functions.ingest.urls import PUBLIC_NETWORK, HostAllowlist
@@ -88,12 +89,13 @@ def gallery_ids(repository: AssetRepository) -> list[str]:
     return [asset.id for asset in repository.page("alice", View.ALL, None, 100, None).items]
 
 
+@pytest.mark.parametrize("url", ["https://169.254.169.254/latest/meta-data", "https://127.0.0.1%09/a.png"])
 def test_url_that_can_never_be_fetched_is_a_422_at_once(
-    ingester: Ingester, repository: AssetRepository, invoker: RecordingInvoker
+    ingester: Ingester, repository: AssetRepository, invoker: RecordingInvoker, url: str
 ) -> None:
     # Given / When
     with pytest.raises(UrlNotAllowed) as refused:
-        started(ingester, "https://169.254.169.254/latest/meta-data")
+        started(ingester, url)
     # Then nothing was created or started
     assert refused.value.status == 422
     assert gallery_ids(repository) == []
@@ -267,3 +269,45 @@ def test_ingesting_bytes_already_stored_points_at_the_existing_asset(
     shown = _answer(repository.get("alice", second).asset, ingester)
     assert (shown.asset.id, shown.asset.duplicate, shown.status_code) == (first, True, 201)
     assert answer.status_code == 202
+
+
+def test_a_job_queued_past_the_deadline_still_gets_its_whole_budget(
+    ingester: Ingester, repository: AssetRepository, store: ObjectStore, time_: FakeTime
+) -> None:
+    # Given an asset created long before its worker starts (queued behind other users' ingests)
+    asset_id = started(ingester)
+    time_.elapsed += 300  # > INGEST_DEADLINE_SECONDS (120)
+    fetcher = ScriptedFetcher([SourceNotReady(425, 5.0), png_bytes(20, 20)])
+    # When the worker runs
+    outcome = run_ingest(
+        IngestJob(owner="alice", assetId=asset_id), worker=ingest_worker(repository, store, time_, fetcher)
+    )
+    # Then the deadline counted from the worker's start: it waited for the source and stored the image
+    assert outcome == "stored"
+    assert time_.sleeps == [5.0]
+
+
+def _no_such_host(host: str, port: int) -> list[str]:
+    raise HostNotFound(f"{host}: Name or service not known")
+
+
+def test_a_host_that_does_not_resolve_fails_at_once_as_unreachable(
+    ingester: Ingester, repository: AssetRepository, store: ObjectStore, time_: FakeTime
+) -> None:
+    # Given the real fetcher over a resolver saying the name does not exist
+    asset_id = started(ingester, "https://nowhere.example.com/a.png")
+    fetcher = SafeFetcher(
+        network=PUBLIC_NETWORK,
+        allowlist=HostAllowlist(),
+        max_bytes=1_000_000,
+        resolver=_no_such_host,
+        monotonic=time_.monotonic,
+    )
+    worker = dataclasses.replace(ingest_worker(repository, store, time_, ScriptedFetcher([])), fetcher=fetcher)
+    # When the worker runs
+    outcome = run_ingest(IngestJob(owner="alice", assetId=asset_id), worker=worker)
+    # Then it failed as unreachable without waiting out the deadline
+    asset = repository.get("alice", asset_id).asset
+    assert outcome == "source_unreachable"
+    assert asset.status == AssetStatus.FAILED and asset.error and asset.error.code == "source_unreachable"
+    assert time_.sleeps == []

@@ -139,6 +139,45 @@ def test_a_public_https_url_passes_and_keeps_its_path() -> None:
 
 
 @pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1%09/a.png",  # a tab no DNS name can hold
+        "https://images%20example.com/a.png",
+        "https://images.exa%00mple.com/a.png",
+        "https://images..example.com/a.png",
+        "https://-images.example.com/a.png",
+        "https://images-.example.com/a.png",
+        "https://images_cdn.example.com/a.png",
+        "https://" + "a" * 64 + ".example.com/a.png",
+        "https://" + "abcdefghi." * 25 + "example.com/a.png",
+    ],
+)
+def test_hosts_that_are_not_dns_names_are_refused_before_any_lookup(url: str) -> None:
+    # Given a host with characters or a shape no DNS name can hold
+    # When
+    with pytest.raises(UrlRefused) as refused:
+        check_url(url, allowlist=HostAllowlist(), network=PUBLIC_NETWORK)
+    # Then it is refused for that reason, with the one message
+    assert refused.value.reason == "not a DNS host name"
+    assert str(refused.value) == UrlRefused.MESSAGE
+
+
+@pytest.mark.parametrize(
+    ("url", "host"),
+    [
+        ("https://bücher.example/a.png", "xn--bcher-kva.example"),
+        ("https://a-b.c0.example.com/a.png", "a-b.c0.example.com"),
+        ("https://" + "a" * 63 + ".example.com/a.png", "a" * 63 + ".example.com"),
+    ],
+)
+def test_dns_names_pass_international_ones_as_idna(url: str, host: str) -> None:
+    # Given / When
+    checked = check_url(url, allowlist=HostAllowlist(), network=PUBLIC_NETWORK)
+    # Then
+    assert checked.host == host
+
+
+@pytest.mark.parametrize(
     ("host", "allowed"),
     [
         ("cdn.example.com", True),
