@@ -93,6 +93,12 @@ class InvalidImage(DomainError):
     status, code, title = 422, "invalid_image", "Invalid image"
 
 
+class ImageTooComplex(DomainError):
+    """An image whose decoding would cost far more than its pixel count warrants (e.g. a JPEG of very many scans)."""
+
+    status, code, title = 422, "image_too_complex", "Image too complex"
+
+
 class UseSignedUpload(DomainError):
     status, code, title = 413, "use_signed_upload", "Payload too large"
 

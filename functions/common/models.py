@@ -106,6 +106,8 @@ class Asset(AssetContent):
     deleting: bool = False
     # The S3 eTag of the original that the recorded facts (sha256, size, mime, dimensions, thumbnail) describe.
     original_etag: str | None = None
+    # How often the sweep re-announced the original while it stayed unfinished; reset when it finishes.
+    retriggers: int = 0
 
     @property
     def original_key(self) -> str:

@@ -96,10 +96,11 @@ class PurgeRecords(DeletionClaims, Protocol):
 
 
 class UnfinishedRecords(Protocol):
-    """What the sweep of lost S3 events reads: assets unfinished since before a cutoff, then each one."""
+    """What the sweep of lost S3 events reads (assets unfinished since before a cutoff, then each one) and writes."""
 
     def unfinished_before(self, shard: int, cutoff: datetime) -> Iterator[tuple[str, str]]: ...
     def get(self, owner: str, asset_id: str) -> StoredAsset: ...
+    def replace(self, stored: StoredAsset, asset: Asset) -> StoredAsset: ...
 
 
 class ScheduledRecords(PurgeRecords, UnfinishedRecords, Protocol):

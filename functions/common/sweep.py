@@ -2,6 +2,10 @@
 
 `pending` means the upload's event never came; `processing` means a reprocess's did not.
 
+Each re-trigger is counted on the asset (`retriggers`, reset when the pipeline finishes it). An asset still
+unfinished after `MAX_RETRIGGERS` of them is not a lost event but one the pipeline cannot finish (it keeps failing
+its retries): the sweep then marks it `failed` (`processing_failed`) instead of re-triggering it for ever.
+
 The re-trigger is a copy of the object onto itself, which makes S3 emit a fresh ObjectCreated event, so the
 exact same pipeline runs (locally through the notification queue, on AWS through the Lambda trigger). The purge
 sweeps; the gallery's reprocess re-triggers one asset, so this module never imports Pillow.
@@ -9,13 +13,19 @@ sweeps; the gallery's reprocess re-triggers one asset, so this module never impo
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from functions.common.errors import NotFound
-from functions.common.models import UNFINISHED_STATUSES, Asset
+from functions.common.errors import Conflict, NotFound
+from functions.common.models import UNFINISHED_STATUSES, Asset, AssetError, AssetStatus
 from functions.common.ports import ObjectRewriter, UnfinishedRecords
 from functions.system import PURGE_SHARDS
+
+# Each sweep waits for Lambda's own retries (two, for an async invocation) to run out first, so three re-triggers
+# are at least nine attempts of the same bytes.
+MAX_RETRIGGERS = 3
+PROCESSING_FAILED = AssetError(code="processing_failed", message="The image could not be processed.")
 
 
 @dataclass
@@ -24,6 +34,7 @@ class SweepResult:
 
     swept: int = 0
     failed: dict[str, str] = field(default_factory=dict)  # asset id (or the shard whose Query failed) -> reason
+    gave_up: list[str] = field(default_factory=list)  # asset ids marked `failed` (`processing_failed`) this run
 
 
 def retrigger(asset: Asset, *, store: ObjectRewriter) -> bool:
@@ -31,14 +42,31 @@ def retrigger(asset: Asset, *, store: ObjectRewriter) -> bool:
     return store.rewrite_in_place(asset.original_key)
 
 
-def _sweep_one(owner: str, asset_id: str, *, repository: UnfinishedRecords, store: ObjectRewriter) -> bool:
+def _sweep_one(
+    owner: str, asset_id: str, *, now: datetime, repository: UnfinishedRecords, store: ObjectRewriter
+) -> str | None:
+    """ "swept", "gave_up", or None when there was nothing to do."""
     try:
-        asset = repository.get(owner, asset_id).asset
+        stored = repository.get(owner, asset_id)
     except NotFound:
-        return False
+        return None
+    asset = stored.asset
     if asset.status not in UNFINISHED_STATUSES or asset.deleting:
-        return False
-    return retrigger(asset, store=store)
+        return None
+    if asset.retriggers >= MAX_RETRIGGERS:
+        update = {"status": AssetStatus.FAILED, "error": PROCESSING_FAILED, "updated_at": now, "retriggers": 0}
+        try:
+            repository.replace(stored, asset.model_copy(update=update))
+        except Conflict:  # written meanwhile (finished, trashed, ...): judged again on the next run
+            return None
+        return "gave_up"
+    if not retrigger(asset, store=store):
+        return None
+    # Counted after the announcement, so a missing original costs nothing; a conflict means the pipeline (or a
+    # user) wrote meanwhile, which is progress, not a failure to count.
+    with suppress(Conflict):
+        repository.replace(stored, asset.model_copy(update={"retriggers": asset.retriggers + 1}))
+    return "swept"
 
 
 def sweep_unfinished(
@@ -58,8 +86,12 @@ def sweep_unfinished(
             continue
         for owner, asset_id in unfinished:
             try:
-                if _sweep_one(owner, asset_id, repository=repository, store=store):
-                    result.swept += 1
+                outcome = _sweep_one(owner, asset_id, now=now, repository=repository, store=store)
             except Exception as error:  # one failing asset never stops the others
                 result.failed[asset_id] = f"sweep failed: {error}"
+                continue
+            if outcome == "swept":
+                result.swept += 1
+            elif outcome == "gave_up":
+                result.gave_up.append(asset_id)
     return result

@@ -40,7 +40,10 @@ _MESSAGES = {
     "source_unreachable": "The source could not be fetched.",
     "source_too_large": "The source is larger than the size limit.",
     "source_not_image": "The source is not an accepted image.",
+    "image_too_complex": "The source is an image that costs far more to decode than its size allows.",
 }
+# What an upload would be refused with, as the ingested asset's failure code (anything else: not an image).
+_PROBE_CODES = {"image_too_large": "source_too_large", "image_too_complex": "image_too_complex"}
 
 
 class Fetcher(Protocol):
@@ -83,9 +86,9 @@ def run_ingest(job: IngestJob, *, worker: IngestWorker) -> str:
         return "gone"
     if asset.status != AssetStatus.INGESTING or asset.source_url is None:
         return "skipped"
-    # The deadline counts from the asset's creation, so a retried invocation does not start the clock again.
-    elapsed = (worker.clock() - asset.created_at).total_seconds()
-    deadline = worker.monotonic() + max(0.0, worker.deadline_seconds - elapsed)
+    # The deadline counts from when this worker starts: a job queued behind other users' ingests gets its whole
+    # budget. A retried invocation starts again, bounded by Lambda's two retries of an asynchronous event.
+    deadline = worker.monotonic() + worker.deadline_seconds
     try:
         fetched = _fetch_until_ready(asset.source_url, deadline, worker)
         return _store(asset, fetched.data, worker)
@@ -136,7 +139,7 @@ def _store(asset: Asset, data: bytes, worker: IngestWorker) -> str:
     try:
         facts = probe(data, max_pixels=worker.max_image_pixels)
     except ImageRejected as rejected:
-        code = "source_too_large" if rejected.code == "image_too_large" else "source_not_image"
+        code = _PROBE_CODES.get(rejected.code, "source_not_image")
         raise _Failed(code, rejected.message) from rejected
     sha256 = hashlib.sha256(data).hexdigest()
     existing = find_duplicate(worker.repository, asset.owner, sha256)

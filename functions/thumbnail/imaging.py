@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from PIL import Image, ImageCms
 
-from functions.common.images import MIME_BY_FORMAT, displayed_size, opened_image, orientation_of
+from functions.common.images import MIME_BY_FORMAT, decoding, displayed_size, opened_image, orientation_of
 from functions.common.models import Placeholder
 from functions.thumbnail.jpeg_scans import dc_scans_only
 from functions.thumbnail.placeholder import make_placeholder
@@ -130,7 +130,16 @@ def _encode_webp(image: Image.Image) -> bytes:
 
 
 def make_thumbnail(data: bytes, *, box: int, max_pixels: int) -> Thumbnail:
-    """Decode `data` under `max_pixels` and return a WebP no larger than `box` on its longest side."""
+    """Decode `data` under `max_pixels` and return a WebP no larger than `box` on its longest side.
+
+    Everything, encoding and the placeholder included, runs behind `decoding()`: Pillow decodes lazily, so a
+    truncated file may only fail when the pixels are first needed (in the encoder), and must still be `ImageRejected`.
+    """
+    with decoding():
+        return _thumbnail_of(data, box=box, max_pixels=max_pixels)
+
+
+def _thumbnail_of(data: bytes, *, box: int, max_pixels: int) -> Thumbnail:
     with opened_image(data, max_pixels=max_pixels) as image:
         mime = MIME_BY_FORMAT[image.format or ""]
         orientation = orientation_of(image)

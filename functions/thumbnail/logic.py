@@ -129,6 +129,7 @@ def _failure(code: str, message: str, *, thumbnailer: Thumbnailer) -> dict[str, 
         "status": AssetStatus.FAILED,
         "updated_at": thumbnailer.clock(),
         "error": AssetError(code=code, message=message),
+        "retriggers": 0,
     }
 
 
@@ -150,6 +151,7 @@ def _render(stored: StoredAsset, data: bytes, sha256: str, *, thumbnailer: Thumb
         "sha256": sha256,
         "placeholder": thumb.placeholder,
         "error": None,
+        "retriggers": 0,  # finished: a later reprocess gets the sweep's full allowance again
     }
 
 
@@ -207,12 +209,33 @@ def process_created(created: CreatedObject, *, thumbnailer: Thumbnailer) -> str:
     return _finish(update, created, asset, thumbnailer=thumbnailer)
 
 
+class RecordsFailed(Exception):
+    """Some records of an event failed (a transient error, or a bug no other record should pay for); the rest are done.
+
+    Raised after every record was tried, so Lambda retries the event: each record is idempotent, so the retry
+    redoes only the failed ones (the others answer from the idempotency store, or skip on their recorded eTag).
+    """
+
+    def __init__(self, failures: dict[str, Exception]) -> None:
+        super().__init__(f"{len(failures)} record(s) failed: " + "; ".join(f"{k}: {e!r}" for k, e in failures.items()))
+        self.failures = failures
+
+
 def process_event(event: S3Event, *, thumbnailer: Thumbnailer, context: LambdaContext | None = None) -> dict[str, str]:
-    """Every ObjectCreated record of `event`, each done once per delivery (Powertools idempotency)."""
+    """Every ObjectCreated record of `event`, each done once per delivery (Powertools idempotency).
+
+    One record's failure never costs another its work: all are tried, then `RecordsFailed` asks for a retry.
+    """
     outcomes: dict[str, str] = {}
+    failures: dict[str, Exception] = {}
     once = _once(thumbnailer, context)
     for created in created_objects(event):
-        outcomes[created.key] = once(origin=created.idempotency_data(), created=created)
+        try:
+            outcomes[created.key] = once(origin=created.idempotency_data(), created=created)
+        except Exception as error:  # whatever it is, it is this record's alone
+            failures[created.key] = error
+    if failures:
+        raise RecordsFailed(failures) from next(iter(failures.values()))
     return outcomes
 
 

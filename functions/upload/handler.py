@@ -15,6 +15,7 @@ with imports_without_gc():
     from functions.common.api import caller, create_app
     from functions.common.errors import (
         ExpectedMultipart,
+        ImageTooComplex,
         ImageTooLarge,
         InvalidImage,
         InvalidRequest,
@@ -48,6 +49,7 @@ _uploader = wiring.collaborators
         UseSignedUpload,
         InvalidImage,
         ImageTooLarge,
+        ImageTooComplex,
         UnsupportedMediaType,
         InvalidRequest,
         MalformedMultipart,

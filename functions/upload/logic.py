@@ -14,6 +14,7 @@ from functions.common.clock import Clock
 from functions.common.duplicates import find_duplicate
 from functions.common.errors import (
     DomainError,
+    ImageTooComplex,
     ImageTooLarge,
     InvalidImage,
     InvalidRequest,
@@ -56,7 +57,7 @@ def metadata_from_form(fields: Mapping[str, str | None], *, default_filename: st
 
 
 _REJECTIONS: dict[str, type[DomainError]] = {
-    error.code: error for error in (UnsupportedMediaType, ImageTooLarge, InvalidImage)
+    error.code: error for error in (UnsupportedMediaType, ImageTooLarge, ImageTooComplex, InvalidImage)
 }
 
 

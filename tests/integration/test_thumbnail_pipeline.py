@@ -19,9 +19,10 @@ from functions.common.models import AssetStatus
 from functions.common.repository import AssetRepository
 from functions.common.storage import ObjectStore
 from functions.thumbnail.imaging import Thumbnail, make_thumbnail
-from functions.thumbnail.logic import Thumbnailer, process_event
+from functions.thumbnail.logic import RecordsFailed, Thumbnailer, process_event
 from tests.conftest import BUCKET
 from tests.imagegen import pixel
+from tests.jpeg_bombs import progressive_jpeg, with_last_scan_repeated
 from tests.thumbnail_support import created_event, image_bytes, new_asset, quadrants
 
 OWNER = "alice"
@@ -203,13 +204,87 @@ def test_transient_error_is_raised_and_a_redelivery_then_succeeds(
     thumbnailer = thumbnailer_for(store=flaky)
 
     # When the event is processed, the error propagates (so Lambda retries) and the asset stays pending
-    with pytest.raises(TransientError):
+    with pytest.raises(RecordsFailed) as failed:
         process_event(_event("T1", etag), thumbnailer=thumbnailer)
+    assert isinstance(failed.value.failures["originals/alice/T1"], TransientError)
     assert repository.get(OWNER, "T1").asset.status == AssetStatus.PENDING
 
     # Then the same event delivered again (S3 recovered) is processed, not answered from the idempotency store
     flaky.failing = False
     assert process_event(_event("T1", etag), thumbnailer=thumbnailer) == {"originals/alice/T1": "ready"}
+
+
+class FlakyForOneKey(ObjectStore):
+    """An object store whose reads of one key fail like a throttled S3 while `failing` is set."""
+
+    failing = True
+    flaky_key = ""
+
+    def read(self, key: str, *, etag: str | None = None) -> bytes:
+        if self.failing and key == self.flaky_key:
+            raise TransientError("SlowDown")
+        return super().read(key, etag=etag)
+
+
+def test_one_record_failing_never_costs_another_record_of_the_event_its_work(
+    s3_client: Any, repository: AssetRepository, thumbnailer_for: Callable[..., Thumbnailer], now: datetime
+) -> None:
+    # Given one event with two records, the first of which S3 throttles, and a maker that counts its thumbnails
+    flaky_etag = _upload(s3_client, repository, "R1", image_bytes(quadrants(), "JPEG"), now)
+    good_etag = _upload(s3_client, repository, "R2", image_bytes(quadrants(), "PNG"), now)
+    event = created_event(BUCKET, f"originals/{OWNER}/R1", flaky_etag)
+    event["Records"] += created_event(BUCKET, f"originals/{OWNER}/R2", good_etag)["Records"]
+    flaky = FlakyForOneKey(BUCKET, client=s3_client)
+    flaky.flaky_key = f"originals/{OWNER}/R1"
+    maker = CountingMake()
+    thumbnailer = thumbnailer_for(store=flaky, make=maker)
+
+    # When it is processed, the event fails (so Lambda retries it) but only for the throttled record
+    with pytest.raises(RecordsFailed) as failed:
+        process_event(S3Event(event), thumbnailer=thumbnailer)
+    assert list(failed.value.failures) == [f"originals/{OWNER}/R1"]
+    assert repository.get(OWNER, "R1").asset.status == AssetStatus.PENDING
+    assert repository.get(OWNER, "R2").asset.status == AssetStatus.READY
+
+    # Then the retry of the same event redoes only the failed record
+    flaky.failing = False
+    outcomes = process_event(S3Event(event), thumbnailer=thumbnailer)
+    assert outcomes == {f"originals/{OWNER}/R1": "ready", f"originals/{OWNER}/R2": "ready"}
+    assert repository.get(OWNER, "R1").asset.status == AssetStatus.READY
+    assert maker.calls == 2
+
+
+def test_a_truncated_image_fails_its_asset_instead_of_the_invocation(
+    s3_client: Any, repository: AssetRepository, thumbnailer_for: Callable[..., Thumbnailer], now: datetime
+) -> None:
+    # Given a small JPEG whose header parses but whose scan is cut short (Pillow only notices in the encoder)
+    noisy = Image.frombytes("RGB", (200, 150), bytes((i * 7919) % 251 for i in range(200 * 150 * 3)))
+    data = image_bytes(noisy, "JPEG", quality=90)
+    etag = _upload(s3_client, repository, "TR", data[: len(data) // 2], now)
+
+    # When its event is processed
+    outcomes = process_event(_event("TR", etag), thumbnailer=thumbnailer_for())
+
+    # Then the asset is failed with the code of a broken image, and the invocation returns normally
+    asset = repository.get(OWNER, "TR").asset
+    assert outcomes == {f"originals/{OWNER}/TR": "failed"}
+    assert asset.status == AssetStatus.FAILED
+    assert asset.error is not None and asset.error.code == "invalid_image"
+
+
+def test_a_scan_bomb_fails_its_asset_as_too_complex_without_a_retry(
+    s3_client: Any, repository: AssetRepository, thumbnailer_for: Callable[..., Thumbnailer], now: datetime
+) -> None:
+    # Given a progressive JPEG with 5,000 copies of one scan, uploaded through a presigned POST
+    etag = _upload(s3_client, repository, "SB", with_last_scan_repeated(progressive_jpeg(), 5_000), now)
+
+    # When its event is processed
+    outcomes = process_event(_event("SB", etag), thumbnailer=thumbnailer_for())
+
+    # Then the asset is failed with `image_too_complex` and the invocation returns normally (nothing to retry)
+    asset = repository.get(OWNER, "SB").asset
+    assert outcomes == {f"originals/{OWNER}/SB": "failed"}
+    assert asset.error is not None and asset.error.code == "image_too_complex"
 
 
 def test_duplicate_event_does_the_work_once(

@@ -17,7 +17,7 @@ from functions.common.errors import NotFailed, NotReady
 from functions.common.models import AssetError, AssetStatus
 from functions.common.repository import AssetRepository
 from functions.common.storage import ObjectStore
-from functions.common.sweep import sweep_unfinished
+from functions.common.sweep import MAX_RETRIGGERS, SweepResult, sweep_unfinished
 from functions.gallery.logic import Gallery, reprocess_asset
 from functions.system import ROUTES
 from functions.thumbnail.logic import Thumbnailer, process_event
@@ -164,6 +164,61 @@ def test_a_reprocess_whose_event_was_lost_is_finished_by_the_sweep(
     outcomes = process_event(S3Event(events[0]), thumbnailer=_thumbnailer(repository, store, now))
     assert outcomes == {"originals/bob/R1": "ready"}
     assert repository.get(OWNER, "R2").asset.status == AssetStatus.PROCESSING
+
+
+def _sweep(repository: AssetRepository, store: ObjectStore, now: datetime) -> SweepResult:
+    with acting_as("purge"):  # the scheduled purge runs the sweep
+        return sweep_unfinished(now=now, repository=repository, store=store, older_than=timedelta(minutes=5))
+
+
+def test_an_asset_that_keeps_failing_its_retries_ends_failed_instead_of_being_retriggered_for_ever(
+    s3_client: Any, repository: AssetRepository, store: ObjectStore, notifications: Any, now: datetime
+) -> None:
+    # Given an hour-old pending asset whose original is stored, and whose every event the pipeline fails to finish
+    asset = repository.create(new_asset(OWNER, "STUCK", now=now - timedelta(hours=1))).asset
+    s3_client.put_object(Bucket=BUCKET, Key=asset.original_key, Body=image_bytes(quadrants(), "PNG"))
+    notifications()
+
+    # When the sweep has re-triggered it as often as it may (the events are dropped: the pipeline keeps failing)
+    for run in range(MAX_RETRIGGERS):
+        assert (_sweep(repository, store, now + timedelta(hours=run)).swept, len(notifications())) == (1, 1)
+    assert repository.get(OWNER, "STUCK").asset.retriggers == MAX_RETRIGGERS
+    last = _sweep(repository, store, now + timedelta(hours=MAX_RETRIGGERS))
+
+    # Then the next run marks it failed with `processing_failed`, announces nothing, and later runs leave it alone
+    stuck = repository.get(OWNER, "STUCK").asset
+    assert (last.swept, last.gave_up, last.failed) == (0, ["STUCK"], {})
+    assert stuck.status == AssetStatus.FAILED
+    assert stuck.error is not None and stuck.error.code == "processing_failed"
+    assert notifications() == []
+    assert _sweep(repository, store, now + timedelta(days=1)) == SweepResult()
+
+    # And a reprocess starts over with the sweep's full allowance, and the pipeline finishing it resets the count
+    reprocess_asset(owner=OWNER, asset_id="STUCK", gallery=_gallery(repository, store, now + timedelta(days=1)))
+    assert repository.get(OWNER, "STUCK").asset.retriggers == 0
+    events = notifications()
+    assert process_event(S3Event(events[0]), thumbnailer=_thumbnailer(repository, store, now)) == {
+        "originals/bob/STUCK": "ready"
+    }
+
+
+def test_an_asset_finished_after_a_retrigger_forgets_its_count(
+    s3_client: Any, repository: AssetRepository, store: ObjectStore, notifications: Any, now: datetime
+) -> None:
+    # Given a pending asset whose lost event the sweep re-triggered once
+    asset = repository.create(new_asset(OWNER, "ONCE", now=now - timedelta(hours=1))).asset
+    s3_client.put_object(Bucket=BUCKET, Key=asset.original_key, Body=image_bytes(quadrants(), "PNG"))
+    notifications()
+    _sweep(repository, store, now)
+    assert repository.get(OWNER, "ONCE").asset.retriggers == 1
+
+    # When the pipeline finishes it from that event
+    (event,) = notifications()
+    process_event(S3Event(event), thumbnailer=_thumbnailer(repository, store, now))
+
+    # Then it is ready and its count is back to zero
+    finished = repository.get(OWNER, "ONCE").asset
+    assert (finished.status, finished.retriggers) == (AssetStatus.READY, 0)
 
 
 @pytest.mark.parametrize("status", [AssetStatus.READY, AssetStatus.PENDING, AssetStatus.PROCESSING])

@@ -16,6 +16,7 @@ from functions.ingest.worker_logic import IngestJob, run_ingest
 from tests.builders import ingest_worker, new_asset
 from tests.fakes import FakeTime, MemoryAssets, MemoryStore, ScriptedFetcher
 from tests.imagegen import png_bytes
+from tests.jpeg_bombs import progressive_jpeg, with_last_scan_repeated
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 URL = "https://images.example.com/gen/cat.png"
@@ -71,6 +72,7 @@ def test_the_worker_gives_up_at_the_deadline() -> None:
     [
         ([FetchBlocked("resolves to 10.0.0.1")], "source_blocked"),
         ([b"<html>not an image</html>"], "source_not_image"),
+        ([with_last_scan_repeated(progressive_jpeg(), 5000)], "image_too_complex"),
         ([SourceUnreachable("410", retryable=False)], "source_unreachable"),
         ([SourceUnreachable("connect", retryable=True)], "source_unreachable"),
     ],

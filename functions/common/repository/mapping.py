@@ -29,6 +29,7 @@ _DOC_FIELDS = (
     "error",
     "deleting",
     "original_etag",
+    "retriggers",
 )
 
 
@@ -57,7 +58,12 @@ def sha256_partition(owner: str, sha256: str) -> str:
 def to_attributes(asset: Asset) -> dict[str, Any]:
     """The item's attributes: the queried fields, each index's keys (absent from the sparse ones), the rest as JSON."""
     dumped = asset.model_dump(mode="json")
-    doc = {name: dumped[name] for name in _DOC_FIELDS if dumped.get(name) not in (None, {}, [])}
+    # 0 re-triggers is left out like an empty value: most items never have any.
+    doc = {
+        name: dumped[name]
+        for name in _DOC_FIELDS
+        if dumped.get(name) not in (None, {}, []) and (name != "retriggers" or dumped[name])
+    }
     view = View.TRASH if asset.in_trash else View.ALL
     view_sk = f"{epoch_ms(asset.trashed_at):015d}#{asset.id}" if asset.trashed_at else asset.id
     starred_visible = asset.starred and not asset.in_trash
@@ -127,5 +133,6 @@ def to_asset(record: Model) -> StoredAsset:
         error=AssetError.model_validate(doc["error"]) if doc.get("error") else None,
         deleting=bool(doc.get("deleting", False)) or record.deleting_ms is not None,
         original_etag=doc.get("original_etag"),
+        retriggers=doc.get("retriggers", 0),
     )
     return StoredAsset(asset=asset, version=int(record.version or 0))

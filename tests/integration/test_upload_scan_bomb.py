@@ -1,0 +1,30 @@
+"""POST /uploads refuses a progressive-JPEG scan bomb before decoding it: 422 `image_too_complex`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.api_events import FakeContext, decoded, http_event, multipart
+from tests.jpeg_bombs import progressive_jpeg, with_last_scan_repeated
+
+
+@pytest.fixture
+def upload_handler(api_environment: None) -> Any:
+    from functions.upload import handler
+
+    return handler.handler
+
+
+def test_a_jpeg_of_thousands_of_scans_is_refused_as_too_complex(upload_handler: Any, s3_client: Any) -> None:
+    # Given a small progressive JPEG with 5,000 copies of one scan
+    bomb = with_last_scan_repeated(progressive_jpeg(), 5_000)
+    body, header = multipart({}, {"file": ("bomb.jpg", bomb, "image/jpeg")})
+
+    # When it is uploaded
+    event = http_event("POST", "/uploads", body=body, headers={"content-type": header}, binary=True)
+    status, problem = decoded(upload_handler(event, FakeContext()))
+
+    # Then it is a 422 with its own stable code (declared by the route: strict mode would make it a 500)
+    assert (status, problem["code"]) == (422, "image_too_complex")
