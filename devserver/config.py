@@ -23,6 +23,8 @@ class LocalConfig:
     state_dir: Path
     allowed_origins: tuple[str, ...]
     purge_interval_seconds: float
+    # API Gateway's route throttles (functions.system) times this; 0 turns them off. The test suites raise it.
+    throttle_scale: float = 1.0
     # The demo web app's own origin (devserver/web.py), so the browser really exercises CORS.
     web_port: int = 3001
 
@@ -39,6 +41,7 @@ class LocalConfig:
             state_dir=Path(os.environ.get("STATE_DIR", ".local-state")).resolve(),
             allowed_origins=allowed + tuple(origin for origin in web if origin not in allowed),
             purge_interval_seconds=float(os.environ.get("PURGE_INTERVAL_SECONDS", "3600")),
+            throttle_scale=float(os.environ.get("API_THROTTLE_SCALE", "1")),
             web_port=web_port,
         )
 

@@ -18,8 +18,9 @@ from werkzeug.wrappers import Request, Response
 from devserver.auth import LocalAuthority
 from devserver.environments import FunctionError, invoke
 from devserver.guards import own_origins, refuse_cross_site_write, refuse_foreign_host, server_port
+from devserver.throttle import RouteThrottles
 from functions.common.clock import epoch_ms
-from functions.common.errors import PROBLEM_JSON, DomainError, Unauthorized, UseSignedUpload, problem_for
+from functions.common.errors import PROBLEM_JSON, DomainError, Unauthorized, UseSignedUpload, problem, problem_for
 from functions.system import (
     CORS_ALLOW_HEADERS,
     CORS_ALLOW_METHODS,
@@ -42,6 +43,12 @@ _TEXT_TYPES = re.compile(r"^(text/|application/(json|problem\+json|x-www-form-ur
 def _problem(error: DomainError, **extra: Any) -> Response:
     """The API's own problem body (functions/common/errors.py) for what API Gateway refuses before a handler runs."""
     return Response(json.dumps(problem_for(error, **extra)), status=error.status, content_type=PROBLEM_JSON)
+
+
+def _throttled() -> Response:
+    """API Gateway's answer when a route's bucket is empty is {"message": "Too Many Requests"}; problem+json here."""
+    body = problem(429, "Too Many Requests", "The route's throttle is exhausted.", "throttled")
+    return Response(json.dumps({**body, "message": "Too Many Requests"}), status=429, content_type=PROBLEM_JSON)
 
 
 @dataclass(frozen=True)
@@ -68,8 +75,10 @@ class Gateway:
         dev_routes: dict[tuple[str, str], Callable[[Request], Response]],
         on_change: Callable[[], None] = lambda: None,
         invoke: Callable[[str, dict[str, Any]], Any] = invoke,
+        throttles: RouteThrottles | None = None,
     ) -> None:
         self._invoke = invoke
+        self._throttles = throttles or RouteThrottles(ROUTES)
         self._authority = authority
         self._origins = allowed_origins
         self._dev_routes = dev_routes
@@ -101,6 +110,9 @@ class Gateway:
             route, params = self._default, dict[str, str]()
         else:
             route, params = match
+        # The route's bucket is checked before the authorizer, so requests without a token count against it too.
+        if not self._throttles.admit(route):
+            return _throttled()
         claims: dict[str, Any] | None = None
         if route.auth:
             claims = self._authority.verify(request.headers.get("Authorization"))

@@ -23,9 +23,11 @@ from devserver.config import LocalConfig, function_environment
 from devserver.environments import FunctionError
 from devserver.gateway import Gateway
 from devserver.lambda_api import LambdaApi
+from devserver.throttle import RouteThrottles
 from devserver.web import WebApp
 from devserver.workers import Loop, purge_timer, run_purge, thumbnail_poller
 from functions.common.errors import PROBLEM_JSON, problem
+from functions.system import ROUTES
 
 log = logging.getLogger("devserver")
 SNAPSHOT_INTERVAL_SECONDS = 2.0
@@ -111,6 +113,7 @@ class LocalStack:
             allowed_origins=self.config.allowed_origins,
             dev_routes={("GET", "/__dev/token"): self._token, ("POST", "/__dev/purge"): self._purge},
             on_change=self.mark_changed,
+            throttles=RouteThrottles(ROUTES, scale=self.config.throttle_scale),
         )
         self._http = make_server("127.0.0.1", self.config.port, gateway, threaded=True)
         # The demo web app on its own origin, so the browser goes through CORS like a deployed SPA does.

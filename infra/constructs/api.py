@@ -15,8 +15,6 @@ from functions import system
 from infra.constructs.capability import Capability
 from infra.constructs.logs import LogGroup
 
-THROTTLE_RATE_PER_SECOND = 50
-THROTTLE_BURST = 100
 ACCESS_LOG_FORMAT = {
     "requestId": "$context.requestId",
     "ip": "$context.identity.sourceIp",
@@ -64,7 +62,9 @@ class GalleryApi(Capability):
             "DefaultStage",
             stage_name="$default",
             auto_deploy=True,
-            throttle=apigw.ThrottleSettings(rate_limit=THROTTLE_RATE_PER_SECOND, burst_limit=THROTTLE_BURST),
+            throttle=apigw.ThrottleSettings(
+                rate_limit=system.STAGE_THROTTLE.rate_per_second, burst_limit=system.STAGE_THROTTLE.burst
+            ),
         )
         cfn_stage = stage.node.default_child
         assert isinstance(cfn_stage, apigw.CfnStage)
@@ -92,4 +92,16 @@ class GalleryApi(Capability):
                 integration=integration_by_function[route.function],
                 authorizer=authorizer if route.auth else apigw.HttpNoneAuthorizer(),
             )
+        # Per-route buckets (functions.system): a route's own settings replace the stage's default ones for it.
+        cfn_stage.route_settings = {
+            route.route_key: {
+                "ThrottlingRateLimit": route.throttle.rate_per_second,
+                "ThrottlingBurstLimit": route.throttle.burst,
+            }
+            for route in system.ROUTES
+            if route.throttle is not None
+        }
+        # CloudFormation refuses route settings for a route key that does not exist yet.
+        for http_route in self.routes.values():
+            stage.node.add_dependency(http_route)
         cdk.CfnOutput(self, "ApiUrl", value=self.api.api_endpoint, description="Base URL of the HTTP API")

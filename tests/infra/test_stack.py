@@ -251,6 +251,36 @@ def test_stage_is_throttled_and_access_logged(synthesized: Synthesized) -> None:
     assert "$context.requestId" in properties["AccessLogSettings"]["Format"]
 
 
+def test_stage_throttles_every_route_as_the_route_table_says(synthesized: Synthesized) -> None:
+    # Given the API's stage and its routes
+    ((stage_id, stage),) = synthesized.resources("AWS::ApiGatewayV2::Stage").items()
+    properties = stage["Properties"]
+    route_ids = synthesized.resources("AWS::ApiGatewayV2::Route")
+    # Then the default route settings are the stage's bucket
+    default = properties["DefaultRouteSettings"]
+    assert (default["ThrottlingRateLimit"], default["ThrottlingBurstLimit"]) == (
+        system.STAGE_THROTTLE.rate_per_second,
+        system.STAGE_THROTTLE.burst,
+    )
+    # And the routes that name their own bucket (the anonymous ones, unmatched paths included) get exactly it
+    assert properties["RouteSettings"] == {
+        route.route_key: {
+            "ThrottlingRateLimit": route.throttle.rate_per_second,
+            "ThrottlingBurstLimit": route.throttle.burst,
+        }
+        for route in system.ROUTES
+        if route.throttle is not None
+    }
+    assert {"GET /health", "GET /openapi.json", "GET /docs", "$default"} <= set(properties["RouteSettings"])
+    # And it is smaller than the signed-in routes' bucket
+    for route in system.ROUTES:
+        if route.throttle is not None:
+            assert route.throttle.rate_per_second < system.STAGE_THROTTLE.rate_per_second, route.route_key
+            assert route.throttle.burst < system.STAGE_THROTTLE.burst, route.route_key
+    # And the stage is created after every route, since CloudFormation refuses settings for a route key not yet there
+    assert set(route_ids) <= set(stage.get("DependsOn", [])), stage_id
+
+
 # Grants
 
 

@@ -4,7 +4,7 @@ import pytest
 from pydantic import ValidationError
 
 from functions.common.settings import ApiSettings, load_settings
-from functions.system import FUNCTIONS, ROUTES
+from functions.system import FUNCTIONS, ROUTES, STAGE_THROTTLE
 
 ENV = {"ASSET_TABLE_NAME": "t", "MEDIA_BUCKET_NAME": "b", "CURSOR_SECRET": "s" * 32}
 
@@ -18,6 +18,19 @@ def test_every_route_is_unique_and_served_by_a_known_function() -> None:
 def test_only_health_docs_and_the_fallback_are_public() -> None:
     public = {route.route_key for route in ROUTES if not route.auth}
     assert public == {"GET /health", "GET /openapi.json", "GET /docs", "$default"}
+
+
+def test_what_anyone_can_call_has_a_smaller_bucket_than_the_signed_in_routes() -> None:
+    # Given the routes a client without a token reaches (the public ones and unmatched paths)
+    anonymous = [route for route in ROUTES if not route.auth]
+    # Then each has its own throttle below the stage's, and every signed-in route has the stage's
+    for route in ROUTES:
+        if route in anonymous:
+            assert route.throttle is not None, route.route_key
+            assert route.throttle.rate_per_second < STAGE_THROTTLE.rate_per_second, route.route_key
+            assert route.throttle.burst < STAGE_THROTTLE.burst, route.route_key
+        else:
+            assert route.effective_throttle == STAGE_THROTTLE, route.route_key
 
 
 def test_limits_default_to_the_contract() -> None:
