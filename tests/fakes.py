@@ -19,6 +19,7 @@ from functions.common.models import Asset, AssetStatus, AssetType, View
 from functions.common.ports import Candidate, Page, StoredAsset
 from functions.common.storage import ObjectChanged, ObjectInfo, PresignedGet, PresignedPost
 from functions.ingest.fetcher import Fetched
+from functions.ingest.in_flight import IngestRecords
 
 Key = tuple[str, str]
 
@@ -38,6 +39,7 @@ class MemoryAssets:
         self.batch_gets: list[list[str]] = []
         self.reads = 0
         self.conflicts = 0
+        self.in_flight: dict[str, set[str]] = {}  # owner -> ids of its ingests in flight
         for asset in assets:
             self.create(asset)
 
@@ -171,6 +173,21 @@ class MemoryAssets:
                 self.items.pop(key, None)
         return refused
 
+    # IngestPlaces: the in-flight set of each owner, taken only below the cap, freed idempotently
+
+    def take_ingest_slot(self, owner: str, asset_id: str, *, cap: int) -> bool:
+        held = self.in_flight.setdefault(owner, set())
+        if len(held) >= cap:
+            return False
+        held.add(asset_id)
+        return True
+
+    def ingest_slots(self, owner: str) -> set[str]:
+        return set(self.in_flight.get(owner, set()))
+
+    def free_ingest_slots(self, owner: str, asset_ids: Iterable[str]) -> None:
+        self.in_flight.get(owner, set()).difference_update(asset_ids)
+
 
 class MemoryStore:
     """The media bucket in a dict; presigned URLs are recognisable strings. `down`: every delete fails (an outage)."""
@@ -292,3 +309,4 @@ def _conforms(assets: MemoryAssets, store: MemoryStore) -> None:
         store,
     )
     __: tuple[ports.UploadSigner, ports.UploadStore, ports.ThumbnailStore] = (store, store, store)
+    ___: IngestRecords = assets

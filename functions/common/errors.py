@@ -115,6 +115,13 @@ class IdempotencyInProgress(DomainError):
     status, code, title = 409, "idempotency_in_progress", "Request with this key in progress"
 
 
+class TooManyIngests(DomainError):
+    """The caller already has as many ingests in flight as one user may (`INGEST_MAX_IN_FLIGHT`)."""
+
+    status, code, title = 429, "too_many_ingests", "Too many ingests in flight"
+    headers: ClassVar[dict[str, str]] = {"Retry-After": "5"}
+
+
 class Unavailable(DomainError):
     """What a `TransientError` answers: the client may retry."""
 

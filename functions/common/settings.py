@@ -74,6 +74,8 @@ class IngestSettings(ApiSettings):
     asset_host_allowlist: str = Field(alias="ASSET_HOST_ALLOWLIST", default="")
     idempotency_table_name: str = Field(alias="IDEMPOTENCY_TABLE_NAME", min_length=1)
     ingest_worker_function_name: str = Field(alias="INGEST_WORKER_FUNCTION_NAME", min_length=1)
+    # How many ingests one user may have in flight at once (0 = no cap), so one user cannot hold every worker.
+    ingest_max_in_flight: int = Field(alias="INGEST_MAX_IN_FLIGHT", ge=0)
 
 
 class IngestWorkerSettings(ImageSizeSettings):

@@ -19,6 +19,7 @@ with imports_without_gc():
         JSON_BODY,
         IdempotencyInProgress,
         IdempotencyKeyReused,
+        TooManyIngests,
         UrlNotAllowed,
         problems,
     )
@@ -41,7 +42,9 @@ def build_router(ingester: Callable[[], logic.Ingester]) -> APIGatewayHttpRouter
             202: {"description": "Still ingesting", "content": {"application/json": {"model": AssetOut}}},
             201: {"description": "Finished in time", "content": {"application/json": {"model": AssetOut}}},
         },
-        openapi_extensions=problems(UrlNotAllowed, IdempotencyKeyReused, IdempotencyInProgress, *JSON_BODY),
+        openapi_extensions=problems(
+            UrlNotAllowed, IdempotencyKeyReused, IdempotencyInProgress, TooManyIngests, *JSON_BODY
+        ),
     )
     def ingest(
         request: logic.IngestRequest,

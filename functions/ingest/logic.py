@@ -15,11 +15,13 @@ from functions.common.duplicates import DUPLICATE_CODE, find_duplicate
 from functions.common.errors import IdempotencyInProgress, InvalidRequest, UrlNotAllowed
 from functions.common.metadata import MAX_FILENAME_LENGTH, AssetMetadata
 from functions.common.models import Asset, AssetOut, AssetSource, AssetStatus, AssetType, new_asset
-from functions.common.ports import AssetRecords, ReadSigner
+from functions.common.ports import ReadSigner
 from functions.common.presenter import present
 from functions.ingest.idempotency import Idempotency, KeyAlreadyInProgress
+from functions.ingest.in_flight import IngestRecords, take_place
 from functions.ingest.invoker import WorkerInvoker
 from functions.ingest.urls import MAX_URL_LENGTH, HostAllowlist, NetworkPolicy, UrlRefused, check_url
+from functions.system import LIMIT_DEFAULTS
 
 WAIT_POLL_SECONDS = 0.5
 # How long a request waits for another request with the same Idempotency-Key before answering 409.
@@ -42,7 +44,7 @@ class IngestAnswer:
 
 @dataclass(frozen=True)
 class Ingester:
-    repository: AssetRecords
+    repository: IngestRecords
     store: ReadSigner
     clock: Clock
     invoker: WorkerInvoker
@@ -50,6 +52,7 @@ class Ingester:
     allowlist: HostAllowlist
     network: NetworkPolicy
     read_ttl_seconds: int
+    max_in_flight: int = int(LIMIT_DEFAULTS["INGEST_MAX_IN_FLIGHT"])  # per user; 0: no cap
     sleep: Callable[[float], None] = time.sleep
     monotonic: Callable[[], float] = time.monotonic
 
@@ -103,11 +106,17 @@ def _create(*, owner: str, request: IngestRequest, source_url: str, ingester: In
         source_url=source_url,
         **metadata,
     )
-    stored = ingester.repository.create(asset)
+    records = ingester.repository
+    take_place(owner=owner, asset_id=asset.id, cap=ingester.max_in_flight, records=records, now=now)
     try:
-        ingester.invoker.invoke({"owner": owner, "assetId": asset.id})
+        stored = records.create(asset)
+        try:
+            ingester.invoker.invoke({"owner": owner, "assetId": asset.id})
+        except Exception:
+            records.delete(stored)  # never leave an asset that no worker will finish
+            raise
     except Exception:
-        ingester.repository.delete(stored)  # never leave an asset that no worker will finish
+        records.free_ingest_slots(owner, [asset.id])  # no worker will free it
         raise
     return asset.id
 

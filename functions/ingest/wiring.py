@@ -20,6 +20,7 @@ def build(settings: IngestSettings | None = None, network: NetworkPolicy = PUBLI
         allowlist=HostAllowlist.parse(settings.asset_host_allowlist),
         network=network,
         read_ttl_seconds=settings.read_url_ttl_seconds,
+        max_in_flight=settings.ingest_max_in_flight,
     )
 
 

@@ -16,7 +16,7 @@ from functions.common.duplicates import DUPLICATE_CODE, find_duplicate
 from functions.common.errors import NotFound
 from functions.common.images import ImageRejected, probe
 from functions.common.models import Asset, AssetError, AssetStatus
-from functions.common.ports import AssetRecords, ObjectWriter
+from functions.common.ports import ObjectWriter
 from functions.common.retries import retry_on_conflict
 from functions.ingest.fetcher import (
     FetchBlocked,
@@ -26,6 +26,7 @@ from functions.ingest.fetcher import (
     SourceTooLarge,
     SourceUnreachable,
 )
+from functions.ingest.in_flight import IngestRecords
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ class IngestJob(BaseModel):
 
 @dataclass(frozen=True)
 class IngestWorker:
-    repository: AssetRecords
+    repository: IngestRecords
     store: ObjectWriter
     clock: Clock
     fetcher: Fetcher
@@ -80,6 +81,14 @@ class _Failed(Exception):
 
 def run_ingest(job: IngestJob, *, worker: IngestWorker) -> str:
     """Finish one `ingesting` asset; returns what happened. Safe to run twice: a finished asset is left alone."""
+    outcome = _run(job, worker)
+    # Whatever the outcome (stored, failed, duplicate, or already finished by an earlier run that died before this
+    # line), the user's place is free again; an exception leaves it held for Lambda's retry.
+    worker.repository.free_ingest_slots(job.owner, [job.asset_id])
+    return outcome
+
+
+def _run(job: IngestJob, worker: IngestWorker) -> str:
     try:
         asset = worker.repository.get(job.owner, job.asset_id).asset
     except NotFound:

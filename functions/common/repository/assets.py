@@ -13,12 +13,13 @@ from functions.common.models import Asset, AssetType, View
 from functions.common.ports import Page, StoredAsset
 from functions.common.repository.claims import DeletionClaimsTable
 from functions.common.repository.errors import raise_domain
+from functions.common.repository.ingests import IngestSlotsTable
 from functions.common.repository.mapping import sha256_partition, to_asset, to_attributes, view_partition
 from functions.common.repository.model import asset_model
 from functions.common.repository.sweeps import SweepQueries
 
 
-class AssetRepository(DeletionClaimsTable, SweepQueries):
+class AssetRepository(DeletionClaimsTable, SweepQueries, IngestSlotsTable):
     """Reads and writes assets; every method speaks domain models."""
 
     def __init__(self, table_name: str) -> None:

@@ -5,7 +5,14 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from pynamodb.attributes import BooleanAttribute, ListAttribute, NumberAttribute, UnicodeAttribute, VersionAttribute
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    VersionAttribute,
+)
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
@@ -59,6 +66,8 @@ def asset_model(table_name: str) -> type[Model]:
         # Set by a deletion claim (epoch ms of the claim; 0 = claim free to take over); never cleared.
         "deleting_ms": NumberAttribute(null=True),
         "source_asset_ids": ListAttribute(of=UnicodeAttribute, null=True),
+        # Only on an owner's in-flight item (`ingests.IN_FLIGHT_KEY`): the ids of its running ingests.
+        "ingest_slots": UnicodeSetAttribute(null=True),
     }
     # Index keys are item attributes too; every view's partition and sort are always set, the rest are sparse.
     always_set = {"view_pk", "view_sk", "view_type_pk"}

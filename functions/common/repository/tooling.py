@@ -10,6 +10,7 @@ from typing import Any
 
 from functions.common.models import Asset
 from functions.common.repository.assets import AssetRepository
+from functions.common.repository.ingests import IN_FLIGHT_KEY
 from functions.common.repository.mapping import to_asset, to_attributes
 
 
@@ -20,7 +21,8 @@ def dynamodb_client(repository: AssetRepository) -> Any:
 
 def every_asset(repository: AssetRepository) -> list[Asset]:
     """Every asset in the table, of every owner: a Scan."""
-    return [to_asset(record).asset for record in repository._model.scan()]
+    records = repository._model.scan(repository._model.asset_id != IN_FLIGHT_KEY)
+    return [to_asset(record).asset for record in records]
 
 
 def put_all(repository: AssetRepository, assets: Iterable[Asset], *, version: int | None = None) -> None:
