@@ -67,6 +67,7 @@ LIMIT_DEFAULTS: dict[str, str] = {
     "UPLOAD_URL_TTL_SECONDS": "300",
     "DOWNLOAD_URL_TTL_SECONDS": "300",
     "INGEST_DEADLINE_SECONDS": "120",
+    "INGEST_MAX_IN_FLIGHT": "5",
 }
 
 
@@ -95,23 +96,43 @@ FUNCTIONS: dict[str, FunctionSpec] = {
 
 
 @dataclass(frozen=True)
+class Throttle:
+    """API Gateway's token bucket for one route: `rate_per_second` refill, at most `burst` requests at once."""
+
+    rate_per_second: float
+    burst: int
+
+
+# Every route's own bucket unless it names another (the stage's default route settings).
+STAGE_THROTTLE = Throttle(rate_per_second=50, burst=100)
+# The routes anyone can call get a smaller bucket of their own, so anonymous traffic cannot use up the signed-in one.
+PUBLIC_THROTTLE = Throttle(rate_per_second=10, burst=20)
+
+
+@dataclass(frozen=True)
 class Route:
-    """An HTTP API route: `method` and `path` as API Gateway spells them, the function and whether a JWT is needed."""
+    """An HTTP API route: `method` and `path` as API Gateway spells them, the function, whether a JWT is needed, and
+    its own throttle when it is not the stage's."""
 
     method: str
     path: str
     function: str
     auth: bool = True
+    throttle: Throttle | None = None
 
     @property
     def route_key(self) -> str:
         return "$default" if self.path == "$default" else f"{self.method} {self.path}"
 
+    @property
+    def effective_throttle(self) -> Throttle:
+        return self.throttle or STAGE_THROTTLE
+
 
 ROUTES: tuple[Route, ...] = (
-    Route("GET", "/health", "gallery", auth=False),
-    Route("GET", "/openapi.json", "docs", auth=False),
-    Route("GET", "/docs", "docs", auth=False),
+    Route("GET", "/health", "gallery", auth=False, throttle=PUBLIC_THROTTLE),
+    Route("GET", "/openapi.json", "docs", auth=False, throttle=PUBLIC_THROTTLE),
+    Route("GET", "/docs", "docs", auth=False, throttle=PUBLIC_THROTTLE),
     Route("POST", "/uploads/sign", "sign"),
     Route("POST", "/uploads", "upload"),
     Route("POST", "/ingest", "ingest"),
@@ -124,6 +145,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/assets/{id}/download", "gallery"),
     Route("POST", "/trash/empty", "gallery"),
     Route("POST", "/assets/{id}/reprocess", "gallery"),
-    # Anything unmatched reaches the gallery function, which answers a problem+json 404 `not_found`.
-    Route("ANY", "$default", "gallery", auth=False),
+    # Anything unmatched reaches the gallery function, which answers a problem+json 404 `not_found`. Unknown paths
+    # are what scanners send: the small bucket. Not behind the authorizer: on an HTTP API with CORS, `$default` also
+    # catches the browser's preflight OPTIONS, which carries no token (AWS's CORS guide), so the SPA would break.
+    Route("ANY", "$default", "gallery", auth=False, throttle=PUBLIC_THROTTLE),
 )
