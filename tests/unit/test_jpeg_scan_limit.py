@@ -43,13 +43,32 @@ def test_scans_are_counted_past_bytes_libjpeg_skips_and_not_inside_segment_paylo
     assert (has_more_scans_than(crafted, 9), has_more_scans_than(crafted, 10)) == (True, False)
 
 
-def test_a_file_of_absurdly_many_segments_counts_as_too_complex() -> None:
-    # Given a JPEG padded with more empty comment segments than any encoder writes (cheap to decode, dear to walk)
+def test_a_file_of_absurdly_many_segments_counts_as_too_complex_once_it_must_be_walked() -> None:
+    # Given a JPEG padded with more comment segments than any encoder writes, each holding the bytes of an SOS marker
+    # (so the quick count cannot clear it and the segment-by-segment walk must run)
+    data = progressive_jpeg()
+    crafted = data[:2] + b"\xff\xfe\x00\x04\xff\xda" * (MAX_SEGMENTS + 1) + data[2:]
+
+    # Then it is over any limit: walking it would cost more than decoding it
+    assert has_more_scans_than(crafted, MAX_JPEG_SCANS)
+
+
+def test_sos_bytes_inside_segments_are_not_scans() -> None:
+    # Given a JPEG whose comments hold the bytes FF DA more often than the limit, but only its real scans
+    data = progressive_jpeg()
+    crafted = data[:2] + b"\xff\xfe\x00\x04\xff\xda" * (MAX_JPEG_SCANS + 1) + data[2:]
+
+    # Then the walk counts only the real scans
+    assert not has_more_scans_than(crafted, MAX_JPEG_SCANS)
+
+
+def test_many_empty_segments_with_few_scans_are_cleared_without_a_walk() -> None:
+    # Given a JPEG padded with more empty comment segments than any encoder writes (cheap for libjpeg to skip)
     data = progressive_jpeg()
     crafted = data[:2] + b"\xff\xfe\x00\x02" * (MAX_SEGMENTS + 1) + data[2:]
 
-    # Then it is over any limit
-    assert has_more_scans_than(crafted, MAX_JPEG_SCANS)
+    # Then its few scans are all that counts
+    assert not has_more_scans_than(crafted, MAX_JPEG_SCANS)
 
 
 def test_non_jpeg_data_has_no_scans() -> None:
