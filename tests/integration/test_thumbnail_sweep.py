@@ -166,6 +166,15 @@ def test_a_reprocess_whose_event_was_lost_is_finished_by_the_sweep(
     assert repository.get(OWNER, "R2").asset.status == AssetStatus.PROCESSING
 
 
+def _pending_with_original(
+    s3_client: Any, repository: AssetRepository, notifications: Any, asset_id: str, *, created: datetime
+) -> None:
+    """A pending asset whose original is stored but whose event was lost (the notification is drained)."""
+    asset = repository.create(new_asset(OWNER, asset_id, now=created)).asset
+    s3_client.put_object(Bucket=BUCKET, Key=asset.original_key, Body=image_bytes(quadrants(), "PNG"))
+    notifications()
+
+
 def _sweep(repository: AssetRepository, store: ObjectStore, now: datetime) -> SweepResult:
     with acting_as("purge"):  # the scheduled purge runs the sweep
         return sweep_unfinished(now=now, repository=repository, store=store, older_than=timedelta(minutes=5))
@@ -175,9 +184,7 @@ def test_an_asset_that_keeps_failing_its_retries_ends_failed_instead_of_being_re
     s3_client: Any, repository: AssetRepository, store: ObjectStore, notifications: Any, now: datetime
 ) -> None:
     # Given an hour-old pending asset whose original is stored, and whose every event the pipeline fails to finish
-    asset = repository.create(new_asset(OWNER, "STUCK", now=now - timedelta(hours=1))).asset
-    s3_client.put_object(Bucket=BUCKET, Key=asset.original_key, Body=image_bytes(quadrants(), "PNG"))
-    notifications()
+    _pending_with_original(s3_client, repository, notifications, "STUCK", created=now - timedelta(hours=1))
 
     # When the sweep has re-triggered it as often as it may (the events are dropped: the pipeline keeps failing)
     for run in range(MAX_RETRIGGERS):
@@ -206,9 +213,7 @@ def test_an_asset_finished_after_a_retrigger_forgets_its_count(
     s3_client: Any, repository: AssetRepository, store: ObjectStore, notifications: Any, now: datetime
 ) -> None:
     # Given a pending asset whose lost event the sweep re-triggered once
-    asset = repository.create(new_asset(OWNER, "ONCE", now=now - timedelta(hours=1))).asset
-    s3_client.put_object(Bucket=BUCKET, Key=asset.original_key, Body=image_bytes(quadrants(), "PNG"))
-    notifications()
+    _pending_with_original(s3_client, repository, notifications, "ONCE", created=now - timedelta(hours=1))
     _sweep(repository, store, now)
     assert repository.get(OWNER, "ONCE").asset.retriggers == 1
 
