@@ -17,8 +17,10 @@ SECTIONS = (
     "bench.gallery",
     "bench.ingest",
     "bench.thumbnails",
+    "bench.crafted",
     "bench.purge",
     "bench.coldstart",
+    "bench.realtime",
 )
 OUTPUT = Path("BENCHMARKS.md")
 

@@ -25,7 +25,6 @@ FAKE_ENVIRONMENT = {
     "ASSET_TABLE_NAME": "bench-assets",
     "MEDIA_BUCKET_NAME": "bench-media",
     "IDEMPOTENCY_TABLE_NAME": "bench-idempotency",
-    "CURSOR_SECRET": "bench-cursor-secret-0123456789",
     "INGEST_WORKER_FUNCTION_NAME": "bench-worker",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
 }

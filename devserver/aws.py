@@ -10,10 +10,12 @@ from typing import Any
 
 import boto3
 
-from devserver.config import ASSET_TABLE, IDEMPOTENCY_TABLE, MEDIA_BUCKET, REGION, THUMBNAIL_QUEUE
+from devserver.config import ASSET_TABLE, CONNECTIONS_TABLE, IDEMPOTENCY_TABLE, MEDIA_BUCKET, REGION, THUMBNAIL_QUEUE
+from devserver.dynamodb_serial import OneDynamoDBRequestAtATime
 from devserver.s3gate import Authorizer, GatedMotoServer, S3Gate, local_principals
 from functions.common.repository import AssetRepository
-from functions.system import IDEMPOTENCY_KEY_ATTRIBUTE, MEDIA_BUCKET_CORS, ORIGINALS_PREFIX
+from functions.common.repository.connections import ConnectionRepository
+from functions.system import ASSET_STREAM_VIEW_TYPE, IDEMPOTENCY_KEY_ATTRIBUTE, MEDIA_BUCKET_CORS, ORIGINALS_PREFIX
 
 
 def bucket_cors_rules(origins: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -53,7 +55,7 @@ class EmbeddedAws:
 
         def gate(app: Any) -> S3Gate:
             return S3Gate(
-                app,
+                OneDynamoDBRequestAtATime(app),
                 buckets={MEDIA_BUCKET: self._cors_rules},
                 principals=local_principals(),
                 authorizer=chosen,
@@ -86,6 +88,8 @@ class EmbeddedAws:
     def _create_resources(self) -> None:
         s3, sqs, dynamodb = self.client("s3"), self.client("sqs"), self.client("dynamodb")
         s3.create_bucket(Bucket=MEDIA_BUCKET)
+        # Versioned as deployed (infra/constructs/storage.py): deleting forever must remove every version here too.
+        s3.put_bucket_versioning(Bucket=MEDIA_BUCKET, VersioningConfiguration={"Status": "Enabled"})
         if self._cors_rules:
             s3.put_bucket_cors(Bucket=MEDIA_BUCKET, CORSConfiguration={"CORSRules": self._cors_rules})
         self.queue_url = sqs.create_queue(QueueName=THUMBNAIL_QUEUE)["QueueUrl"]
@@ -105,12 +109,30 @@ class EmbeddedAws:
             },
         )
         AssetRepository(ASSET_TABLE).create_table()
+        # The stream the notifier reads (devserver/stream_relay.py), with the view type the stack gives the table.
+        stream = dynamodb.describe_table(TableName=ASSET_TABLE)["Table"].get("StreamSpecification", {})
+        if not stream.get("StreamEnabled"):
+            dynamodb.update_table(
+                TableName=ASSET_TABLE,
+                StreamSpecification={"StreamEnabled": True, "StreamViewType": ASSET_STREAM_VIEW_TYPE},
+            )
+        # Not in the snapshot: connections do not outlive the server, and tickets live a minute.
+        ConnectionRepository(CONNECTIONS_TABLE).create_table()
         dynamodb.create_table(
             TableName=IDEMPOTENCY_TABLE,
             AttributeDefinitions=[{"AttributeName": IDEMPOTENCY_KEY_ATTRIBUTE, "AttributeType": "S"}],
             KeySchema=[{"AttributeName": IDEMPOTENCY_KEY_ATTRIBUTE, "KeyType": "HASH"}],
             BillingMode="PAY_PER_REQUEST",
         )
+
+    def forget_stream_iterator(self, iterator: str) -> None:
+        """Drop a used shard iterator from moto, which keeps every one for good (AWS expires them after 15 minutes)."""
+        from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+        for backends in dynamodbstreams_backends.values():
+            backend = backends.get(REGION) if hasattr(backends, "get") else None
+            if backend is not None:
+                backend.shard_iterators.pop(iterator, None)
 
     # State across restarts: a snapshot of every table item and every object, written atomically.
 

@@ -6,12 +6,17 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from functions.system import LIMIT_DEFAULTS, LOCAL_WEB_ORIGINS
+from functions.system import LIMIT_DEFAULTS, LOCAL_WEB_ORIGINS, REALTIME_CONNECTION_MAX_SECONDS, REALTIME_IDLE_SECONDS
 from infra.capabilities import PROFILES, function_name_variable
+
+if TYPE_CHECKING:
+    from devserver.iam.policies import LocalNames
 
 ASSET_TABLE = "gallery-assets"
 IDEMPOTENCY_TABLE = "gallery-idempotency"
+CONNECTIONS_TABLE = "gallery-connections"
 MEDIA_BUCKET = "gallery-media"
 THUMBNAIL_QUEUE = "gallery-originals-created"
 REGION = "us-east-1"
@@ -27,6 +32,10 @@ class LocalConfig:
     throttle_scale: float = 1.0
     # The demo web app's own origin (devserver/web.py), so the browser really exercises CORS.
     web_port: int = 3001
+    # The WebSocket API (devserver/websocket_api.py); tests shorten API Gateway's idle and lifetime limits.
+    realtime_port: int = 3002
+    realtime_idle_seconds: float = REALTIME_IDLE_SECONDS
+    realtime_max_seconds: float = REALTIME_CONNECTION_MAX_SECONDS
 
     @classmethod
     def from_environ(cls) -> LocalConfig:
@@ -43,11 +52,20 @@ class LocalConfig:
             purge_interval_seconds=float(os.environ.get("PURGE_INTERVAL_SECONDS", "3600")),
             throttle_scale=float(os.environ.get("API_THROTTLE_SCALE", "1")),
             web_port=web_port,
+            realtime_port=int(os.environ.get("REALTIME_PORT", str(port + 2))),
+            realtime_idle_seconds=float(os.environ.get("REALTIME_IDLE_SECONDS", str(REALTIME_IDLE_SECONDS))),
+            realtime_max_seconds=float(os.environ.get("REALTIME_MAX_SECONDS", str(REALTIME_CONNECTION_MAX_SECONDS))),
         )
 
 
-def function_environment(endpoint: str, cursor_secret: str, lambda_endpoint: str | None = None) -> dict[str, str]:
-    """What every handler's settings model reads, pointed at the embedded AWS emulation."""
+def function_environment(
+    endpoint: str, lambda_endpoint: str | None = None, *, realtime_url: str = "", realtime_management_endpoint: str = ""
+) -> dict[str, str]:
+    """What every handler's settings model reads, pointed at the embedded AWS emulation.
+
+    `realtime_url` is the local WebSocket API's stage URL (`ws://` on loopback stands for the deployed `wss://`), and
+    `realtime_management_endpoint` its `@connections` endpoint (devserver/websocket_api.py, connections_api.py).
+    """
     env = {key: os.environ.get(key, value) for key, value in LIMIT_DEFAULTS.items()}
     env.update(
         {
@@ -59,7 +77,9 @@ def function_environment(endpoint: str, cursor_secret: str, lambda_endpoint: str
             "ASSET_TABLE_NAME": ASSET_TABLE,
             "IDEMPOTENCY_TABLE_NAME": IDEMPOTENCY_TABLE,
             "MEDIA_BUCKET_NAME": MEDIA_BUCKET,
-            "CURSOR_SECRET": cursor_secret,
+            "CONNECTIONS_TABLE_NAME": CONNECTIONS_TABLE,
+            "REALTIME_URL": realtime_url,
+            "REALTIME_MANAGEMENT_ENDPOINT": realtime_management_endpoint,
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_METRICS_NAMESPACE": "GalleryLocal",
             # EMF documents are for CloudWatch; locally they would only flood the console.
@@ -86,3 +106,12 @@ def function_credentials(function: str) -> dict[str, str]:
     name = "".join(ch for ch in function.upper() if ch.isalnum())
     secret = hashlib.sha256(f"gallery-local-secret:{function}".encode()).hexdigest()[:40]
     return {"AWS_ACCESS_KEY_ID": f"LOCAL{name}", "AWS_SECRET_ACCESS_KEY": secret}
+
+
+def local_names() -> LocalNames:
+    """The local resources the functions' policies name (the stack's tables, bucket and WebSocket API)."""
+    from devserver.iam.policies import LocalNames
+
+    return LocalNames(
+        table=ASSET_TABLE, idempotency_table=IDEMPOTENCY_TABLE, bucket=MEDIA_BUCKET, connections_table=CONNECTIONS_TABLE
+    )

@@ -57,11 +57,32 @@ class _CompiledRoute:
     pattern: re.Pattern[str]
     param_names: tuple[str, ...]
 
+    @property
+    def rank(self) -> tuple[bool, int, bool]:
+        """API Gateway picks the most specific match: a full match before a greedy `{proxy+}` one (`$default` comes
+        last), then the one with more literal segments, then the route's own method before `ANY`."""
+        literal = sum(1 for segment in self.route.path.split("/") if segment and not segment.startswith("{"))
+        return ("+}" in self.route.path, -literal, self.route.method == "ANY")
+
 
 def _compile(route: Route) -> _CompiledRoute:
     names = tuple(re.findall(r"\{(\w+)\+?\}", route.path))
-    regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", re.escape(route.path).replace(r"\{", "{").replace(r"\}", "}"))
+    regex = re.escape(route.path).replace(r"\{", "{").replace(r"\}", "}").replace(r"\+", "+")
+    # A greedy variable takes the rest of the path, at least one character: `/{proxy+}` does not match `/`.
+    regex = re.sub(r"\{(\w+)\+\}", r"(?P<\1>.+)", regex)
+    regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", regex)
     return _CompiledRoute(route, re.compile(f"^{regex}$"), names)
+
+
+def is_preflight(request: Request) -> bool:
+    """What API Gateway answers from its CORS configuration: an OPTIONS with `Origin` and
+    `Access-Control-Request-Method` (AWS's CORS guide for HTTP APIs); any other OPTIONS is routed like a request."""
+    headers = request.headers
+    return (
+        request.method == "OPTIONS"
+        and bool(headers.get("Origin"))
+        and bool(headers.get("Access-Control-Request-Method"))
+    )
 
 
 class Gateway:
@@ -76,15 +97,17 @@ class Gateway:
         on_change: Callable[[], None] = lambda: None,
         invoke: Callable[[str, dict[str, Any]], Any] = invoke,
         throttles: RouteThrottles | None = None,
+        routes: tuple[Route, ...] = ROUTES,
     ) -> None:
         self._invoke = invoke
-        self._throttles = throttles or RouteThrottles(ROUTES)
+        self._throttles = throttles or RouteThrottles(routes)
         self._authority = authority
         self._origins = allowed_origins
         self._dev_routes = dev_routes
         self._on_change = on_change
-        self._routes = [_compile(route) for route in ROUTES if route.path != "$default"]
-        self._default = next((route for route in ROUTES if route.path == "$default"), None)
+        compiled = (_compile(route) for route in routes if route.path != "$default")
+        self._routes = sorted(compiled, key=lambda candidate: candidate.rank)
+        self._default = next((route for route in routes if route.path == "$default"), None)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         request = Request(environ)
@@ -101,7 +124,8 @@ class Gateway:
         dev = self._dev_routes.get((request.method, request.path))
         if dev is not None:
             return dev(request)
-        if request.method == "OPTIONS" and request.headers.get("Access-Control-Request-Method"):
+        # Before routing and the authorizer: a preflight to any path, matched or not, invokes nothing.
+        if is_preflight(request):
             return self._preflight(request)
         match = self._match(request.method, request.path)
         if match is None:
@@ -237,7 +261,7 @@ class Gateway:
 
     def _add_cors(self, request: Request, response: Response) -> None:
         origin = request.headers.get("Origin")
-        if request.method == "OPTIONS" or not origin or origin not in self._origins:
+        if is_preflight(request) or not origin or origin not in self._origins:
             return
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Expose-Headers"] = ",".join(CORS_EXPOSE_HEADERS)

@@ -53,11 +53,10 @@ def _answer(handler: Handler, function: str, message: dict[str, Any]) -> str:
 
 def _enforce_policy(function: str) -> None:
     """From here on every AWS call of this process runs with only `function`'s deployed permissions."""
-    from devserver.config import ASSET_TABLE, IDEMPOTENCY_TABLE, MEDIA_BUCKET
+    from devserver.config import local_names
     from devserver.iam.enforce import install, set_principal
-    from devserver.iam.policies import LocalNames
 
-    install(LocalNames(table=ASSET_TABLE, idempotency_table=IDEMPOTENCY_TABLE, bucket=MEDIA_BUCKET))
+    install(local_names())
     set_principal(function)
 
 

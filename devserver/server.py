@@ -6,7 +6,6 @@ import argparse
 import json
 import logging
 import os
-import secrets
 import signal
 import sys
 import threading
@@ -19,18 +18,24 @@ from werkzeug.wrappers import Request, Response
 from devserver.async_invocations import AsyncInvoker, FailureQueues
 from devserver.auth import LocalAuthority
 from devserver.aws import EmbeddedAws
-from devserver.config import LocalConfig, function_environment
+from devserver.config import ASSET_TABLE, LocalConfig, function_environment, local_names
+from devserver.connections_api import ConnectionsApi
 from devserver.environments import FunctionError
 from devserver.gateway import Gateway
+from devserver.iam.enforce import install
 from devserver.lambda_api import LambdaApi
+from devserver.stream_relay import POLL_INTERVAL_SECONDS, StreamRelay, notifier_mapping
 from devserver.throttle import RouteThrottles
 from devserver.web import WebApp
+from devserver.websocket_api import WebSocketApi
 from devserver.workers import Loop, purge_timer, run_purge, thumbnail_poller
 from functions.common.errors import PROBLEM_JSON, problem
 from functions.system import ROUTES
 
 log = logging.getLogger("devserver")
 SNAPSHOT_INTERVAL_SECONDS = 2.0
+# Longer than any sub the API accepts, so tests can prove that refusal; short enough for a URL.
+MAX_DEV_SUB_LENGTH = 1024
 
 
 def _json(body: Any, status: int = 200) -> Response:
@@ -41,14 +46,6 @@ def _dev_problem(status: int, detail: str, code: str) -> Response:
     """A local-only route's refusal, built as the API builds its problems (its codes are not the API's)."""
     body = problem(status, "Bad request", detail, code)
     return Response(json.dumps(body), status=status, content_type=PROBLEM_JSON)
-
-
-def _cursor_secret(config: LocalConfig) -> str:
-    secret_file = config.state_dir / "cursor.key"
-    if not secret_file.exists():
-        secret_file.write_text(secrets.token_hex(32))
-        secret_file.chmod(0o600)
-    return secret_file.read_text().strip()
 
 
 class LocalStack:
@@ -65,6 +62,13 @@ class LocalStack:
         self._web: Any = None
         self.failure_queues: FailureQueues | None = None
         self.async_invoker = AsyncInvoker(deliver_failure=self._deliver_failure, on_attempt=self.mark_changed)
+        # The WebSocket API (#14): its connections live only as long as the server, never in the snapshot.
+        self.realtime = WebSocketApi(
+            port=config.realtime_port,
+            idle_seconds=config.realtime_idle_seconds,
+            max_seconds=config.realtime_max_seconds,
+        )
+        self._connections_api = ConnectionsApi(self.realtime)
 
     def _deliver_failure(self, function: str, record: dict[str, Any]) -> None:
         if self.failure_queues is None:
@@ -80,9 +84,10 @@ class LocalStack:
             self.aws.snapshot()
 
     def _token(self, request: Request) -> Response:
-        sub = request.args.get("sub", "").strip()
-        if not sub or len(sub) > 128 or "/" in sub:
-            return _dev_problem(400, "Give ?sub=NAME (no slashes, at most 128 characters).", "invalid_sub")
+        # Any sub an issuer may send, as it is (the API itself refuses one over 255 bytes with a 401).
+        sub = request.args.get("sub", "")
+        if not sub or len(sub) > MAX_DEV_SUB_LENGTH:
+            return _dev_problem(400, f"Give ?sub=ID (1 to {MAX_DEV_SUB_LENGTH} characters).", "invalid_sub")
         return _json({"token": self.authority.issue(sub)})
 
     def _purge(self, request: Request) -> Response:
@@ -105,9 +110,31 @@ class LocalStack:
     def start(self) -> None:
         self._lambda_api = LambdaApi(submit=self.async_invoker.submit, on_change=self.mark_changed)
         lambda_endpoint = self._lambda_api.start()
-        os.environ.update(function_environment(self.aws.endpoint, _cursor_secret(self.config), lambda_endpoint))
+        realtime_url = self.realtime.start()
+        management_endpoint = self._connections_api.start()
+        os.environ.update(
+            function_environment(
+                self.aws.endpoint,
+                lambda_endpoint,
+                realtime_url=realtime_url,
+                realtime_management_endpoint=management_endpoint,
+            )
+        )
         self.aws.start()
         self.failure_queues = FailureQueues(self.aws.client("sqs")).create()
+        # After the restore, so the items it writes back are not relayed as changes.
+        # Lambda reads the stream with the notifier's own role: the server's calls run under it (enforcement here
+        # restricts only calls made `acting_as` a function; the server's own housekeeping stays unrestricted).
+        install(local_names())
+        mapping = notifier_mapping()
+        relay = StreamRelay(
+            streams=self.aws.client("dynamodbstreams"),
+            table=ASSET_TABLE,
+            mapping=mapping,
+            deliver_failure=self._deliver_failure,
+            forget_iterator=self.aws.forget_stream_iterator,
+            role=mapping.function,
+        ).start()
         gateway = Gateway(
             authority=self.authority,
             allowed_origins=self.config.allowed_origins,
@@ -117,7 +144,7 @@ class LocalStack:
         )
         self._http = make_server("127.0.0.1", self.config.port, gateway, threaded=True)
         # The demo web app on its own origin, so the browser goes through CORS like a deployed SPA does.
-        web_app = WebApp(api_base=self.url, storage_origin=self.aws.endpoint)
+        web_app = WebApp(api_base=self.url, storage_origin=self.aws.endpoint, realtime_origin=self.realtime_origin)
         self._web = make_server("127.0.0.1", self.config.web_port, web_app, threaded=True)
         threading.Thread(target=self._web.serve_forever, name="webapp", daemon=True).start()
         submit = self.async_invoker.submit
@@ -125,6 +152,7 @@ class LocalStack:
             Loop("thumbnails", thumbnail_poller(self.aws.client("sqs"), self.aws.queue_url, submit), 0.05),
             Loop("purge-timer", purge_timer(submit, lambda: datetime.now(UTC)), self.config.purge_interval_seconds),
             Loop("snapshot", self._snapshot_if_changed, SNAPSHOT_INTERVAL_SECONDS),
+            Loop("asset-stream", relay.step, POLL_INTERVAL_SECONDS),
         ]
         for loop in self._loops:
             loop.start()
@@ -132,6 +160,10 @@ class LocalStack:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self._http.server_port}"
+
+    @property
+    def realtime_origin(self) -> str:
+        return f"ws://127.0.0.1:{self.realtime.port}"
 
     @property
     def web_url(self) -> str:
@@ -143,7 +175,7 @@ class LocalStack:
 
 def serve() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    for noisy in ("werkzeug", "botocore", "boto3"):
+    for noisy in ("werkzeug", "botocore", "boto3", "websockets"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     stack = LocalStack(LocalConfig.from_environ())
     stack.start()
@@ -156,6 +188,7 @@ def serve() -> None:
     token = stack.authority.issue("alice")
     print(f"Web app       {stack.web_url}", flush=True)
     print(f"Gallery API   {stack.url}", flush=True)
+    print(f"WebSocket API {stack.realtime.url}?ticket=…   (tickets: POST {stack.url}/realtime/ticket)", flush=True)
     print(f"API docs      {stack.url}/docs   (OpenAPI: {stack.url}/openapi.json)", flush=True)
     print(f"AWS emulation {stack.aws.endpoint}   state: {stack.config.state_dir}", flush=True)
     print(f"Token (alice) {token}", flush=True)
@@ -166,6 +199,8 @@ def serve() -> None:
         for loop in stack._loops:
             loop.stop()
         stack.async_invoker.close()
+        stack.realtime.stop()
+        stack._connections_api.stop()
         stack._web.shutdown()
         stack.aws.snapshot()
         stack.aws.stop()

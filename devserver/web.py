@@ -21,13 +21,16 @@ _TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css
 class WebApp:
     """A WSGI app serving webapp/ read-only, with a content security policy that names the API and S3 origins."""
 
-    def __init__(self, *, api_base: str, storage_origin: str, root: Path = WEBAPP_DIR) -> None:
+    def __init__(
+        self, *, api_base: str, storage_origin: str, realtime_origin: str = "", root: Path = WEBAPP_DIR
+    ) -> None:
         self._root = root
         self._config = f"export const apiBase = {json.dumps(api_base)};\nexport const devTokens = true;\n"
         self._csp = "; ".join(
             (
                 "default-src 'self'",
-                f"connect-src 'self' {api_base} {storage_origin}",
+                # The WebSocket API is another origin (its ticket's URL); `'self'` never covers ws: on another port.
+                f"connect-src 'self' {api_base} {storage_origin} {realtime_origin}".rstrip(),
                 f"img-src 'self' data: blob: {storage_origin}",
                 "style-src 'self'",
                 "script-src 'self'",

@@ -10,6 +10,9 @@ from dataclasses import dataclass
 
 ORIGINALS_PREFIX = "originals/"
 THUMBS_PREFIX = "thumbs/"
+# The cursors' HMAC key: an object in the media bucket, created by the first gallery function to start
+# (functions/common/cursor_secret.py). Outside originals/ and thumbs/: no media grant, purge or notification reaches it.
+CURSOR_SECRET_KEY = "system/cursor-secret"  # noqa: S105 - where the key is stored, not the key
 
 # Daily at 03:00 UTC, as an EventBridge cron expression (minutes hours day-of-month month day-of-week year).
 PURGE_SCHEDULE_CRON = "cron(0 3 * * ? *)"
@@ -68,6 +71,9 @@ LIMIT_DEFAULTS: dict[str, str] = {
     "DOWNLOAD_URL_TTL_SECONDS": "300",
     "INGEST_DEADLINE_SECONDS": "120",
     "INGEST_MAX_IN_FLIGHT": "5",
+    # Per user (0 = no limit): stored originals' bytes in MiB and assets, trash included (functions/common/quota.py).
+    "USER_QUOTA_MB": "10240",
+    "USER_QUOTA_ASSETS": "100000",
 }
 
 
@@ -91,8 +97,36 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         FunctionSpec("upload", "functions.upload.handler.handler", "Direct upload of small images"),
         FunctionSpec("ingest", "functions.ingest.handler.handler", "Starts the ingest of a remote image URL"),
         FunctionSpec("ingest_worker", "functions.ingest.worker.handler", "Fetches an ingested URL (async)"),
+        FunctionSpec("realtime", "functions.realtime.handler.handler", "Tickets for the real-time WebSocket"),
+        FunctionSpec("realtime_authorizer", "functions.realtime.authorizer.handler", "WebSocket $connect authorizer"),
+        FunctionSpec("realtime_connections", "functions.realtime.connections.handler", "WebSocket connect/disconnect"),
+        FunctionSpec("realtime_notifier", "functions.realtime.notifier.handler", "Pushes asset changes to sockets"),
     )
 }
+
+# Real-time push (#14): `POST /realtime/ticket` hands out a WebSocket URL carrying a single-use ticket (never the JWT)
+# in this query parameter; the `$connect` REQUEST authorizer reads it (identity source
+# `route.request.querystring.ticket`) and consumes it.
+REALTIME_TICKET_PARAMETER = "ticket"
+REALTIME_TICKET_TTL_SECONDS = 60
+REALTIME_STAGE = "live"
+# API Gateway's WebSocket limits: a connection lasts at most 2 hours and closes after 10 idle minutes; a message
+# (frame) is at most 128 KB.
+REALTIME_CONNECTION_MAX_SECONDS = 7200
+REALTIME_IDLE_SECONDS = 600
+REALTIME_MAX_MESSAGE_BYTES = 128 * 1024
+# What a client sends to keep its connection alive: it reaches `$default`, which no function answers (deployed a MOCK
+# integration, locally the emulator itself).
+REALTIME_PING_MESSAGE = '{"action": "ping"}'
+# The asset table's DynamoDB stream: both images, so a REMOVE still names its owner and the notifier can tell an
+# asset from internal items. The stack and the local table are created with it.
+ASSET_STREAM_VIEW_TYPE = "NEW_AND_OLD_IMAGES"
+# How the notifier reads that stream (the stack's event source mapping, and the local relay): up to this many records
+# per invocation, without waiting to fill a batch (a window would delay every change by up to its length).
+ASSET_STREAM_BATCH_SIZE = 100
+ASSET_STREAM_BATCHING_WINDOW_SECONDS = 0
+# Retries of a failing batch (bisected) before what still fails goes to the failure queue.
+ASSET_STREAM_RETRY_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -129,6 +163,13 @@ class Route:
         return self.throttle or STAGE_THROTTLE
 
 
+# An authorized `$default` also catches OPTIONS, and a browser's CORS preflight carries no token. AWS's CORS guide for
+# HTTP APIs: add an `OPTIONS /{proxy+}` route without authorization, with an integration; it ranks above `$default`
+# (explicit routes, then greedy `{proxy+}` ones, then `$default`). API Gateway answers every preflight (OPTIONS with
+# `Origin` and `Access-Control-Request-Method`) itself from the CORS configuration, so the integration only sees an
+# OPTIONS that is not one: the docs function, the cheapest, answers it an empty 204 under the small bucket.
+CORS_OPTIONS_ROUTE = Route("OPTIONS", "/{proxy+}", "docs", auth=False, throttle=PUBLIC_THROTTLE)
+
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/health", "gallery", auth=False, throttle=PUBLIC_THROTTLE),
     Route("GET", "/openapi.json", "docs", auth=False, throttle=PUBLIC_THROTTLE),
@@ -145,8 +186,11 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/assets/{id}/download", "gallery"),
     Route("POST", "/trash/empty", "gallery"),
     Route("POST", "/assets/{id}/reprocess", "gallery"),
-    # Anything unmatched reaches the gallery function, which answers a problem+json 404 `not_found`. Unknown paths
-    # are what scanners send: the small bucket. Not behind the authorizer: on an HTTP API with CORS, `$default` also
-    # catches the browser's preflight OPTIONS, which carries no token (AWS's CORS guide), so the SPA would break.
-    Route("ANY", "$default", "gallery", auth=False, throttle=PUBLIC_THROTTLE),
+    Route("GET", "/usage", "gallery"),
+    Route("POST", "/realtime/ticket", "realtime"),
+    CORS_OPTIONS_ROUTE,
+    # Anything unmatched needs the JWT like every signed-in route: without one API Gateway's authorizer answers 401
+    # and no function runs; with one the gallery function answers a problem+json 404 `not_found`. Unknown paths are
+    # what scanners send: the small bucket, which API Gateway checks before the authorizer.
+    Route("ANY", "$default", "gallery", throttle=PUBLIC_THROTTLE),
 )

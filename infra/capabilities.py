@@ -11,7 +11,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from functions.system import ORIGINALS_PREFIX, THUMBS_PREFIX
+from functions.system import (
+    ASSET_STREAM_RETRY_ATTEMPTS,
+    CURSOR_SECRET_KEY,
+    ORIGINALS_PREFIX,
+    REALTIME_STAGE,
+    THUMBS_PREFIX,
+)
 
 
 class Grant(StrEnum):
@@ -28,11 +34,28 @@ class Grant(StrEnum):
     ORIGINALS_RECOPY = "originals:recopy"
     THUMBS_READ = "thumbs:read"  # GetObject on thumbs/*; also what a presigned GET of a thumbnail needs
     THUMBS_WRITE = "thumbs:write"  # PutObject on thumbs/*
-    ORIGINALS_DELETE = "originals:delete"  # DeleteObject on originals/*
-    THUMBS_DELETE = "thumbs:delete"  # DeleteObject on thumbs/*
+    ORIGINALS_DELETE = "originals:delete"  # DeleteObject on originals/* (in the versioned bucket: a delete marker)
+    # Deleting forever in the versioned bucket: every version of a key by its id (delete markers too), found with
+    # ListObjectVersions limited to the media prefixes. Without them a delete leaves the bytes as noncurrent versions.
+    ORIGINALS_DELETE_VERSIONS = "originals:delete-versions"  # DeleteObjectVersion on originals/*
+    THUMBS_DELETE_VERSIONS = "thumbs:delete-versions"  # DeleteObjectVersion on thumbs/*
+    MEDIA_LIST_VERSIONS = "media:list-versions"  # ListBucketVersions with s3:prefix under originals/ or thumbs/
     # ListBucket limited to keys under originals/: tells a missing original (S3 answers 404 only to a caller that may
     # list; without it HeadObject and GetObject of a missing key are 403) through ListObjectsV2 with the key as prefix.
     ORIGINALS_LIST = "originals:list"
+    # The cursors' HMAC key, one object (functions/common/cursor_secret.py): GetObject of exactly that key, and
+    # PutObject of it only with `If-None-Match: *`, so a role can create the key once and never overwrite it.
+    CURSOR_KEY_READ = "cursor-key:read"
+    CURSOR_KEY_CREATE = "cursor-key:create"
+    # Real time (#14), on the connections table: tickets and connections are items, each function only its own step.
+    CONNECTIONS_READ = "connections:read"  # Query of an owner's connections (the notifier)
+    CONNECTIONS_WRITE = "connections:write"  # PutItem: a new ticket, a new connection
+    CONNECTIONS_DELETE = "connections:delete"  # DeleteItem: redeeming a ticket, forgetting a connection
+    # The asset table's stream, which Lambda's event source mapping reads with the notifier's role: ListStreams,
+    # DescribeStream, GetShardIterator, GetRecords on the table's streams (`{table}/stream/*`, as AWS documents it).
+    ASSET_STREAM_READ = "asset-stream:read"
+    # PostToConnection through the WebSocket API's management API, on its `live` stage's @connections only.
+    WEBSOCKET_POST = "websocket:post"
 
 
 class Invocation(StrEnum):
@@ -42,10 +65,13 @@ class Invocation(StrEnum):
     ORIGINAL_CREATED = "original-created"  # S3 ObjectCreated under ORIGINALS_PREFIX
     SCHEDULE = "schedule"  # EventBridge, PURGE_SCHEDULE_CRON
     ASYNC = "async"  # another function, with lambda:InvokeFunction InvocationType=Event
+    WEBSOCKET = "websocket"  # the WebSocket API: its `$connect` authorizer, `$connect` and `$disconnect`
+    # The asset table's DynamoDB stream, through an event source mapping (its own retries and failure queue).
+    ASSET_STREAM = "asset-stream"
 
     @property
     def asynchronous(self) -> bool:
-        return self is not Invocation.API
+        return self not in (Invocation.API, Invocation.WEBSOCKET)
 
 
 @dataclass(frozen=True)
@@ -62,6 +88,8 @@ class FunctionProfile:
     invokes: tuple[str, ...] = ()
     # Whether it fetches arbitrary URLs (only the ingest worker does).
     internet: bool = False
+    # Whether it calls an AWS API with no gateway endpoint (the WebSocket API's @connections): not in the VPC.
+    public_aws_api: bool = False
     # Asynchronous invocations only: how often Lambda retries and how long an event may wait.
     retry_attempts: int = 2
     max_event_age_seconds: int = 3600
@@ -74,7 +102,7 @@ class FunctionProfile:
         Not for a function that fetches URLs, nor one that invokes another: the Lambda API has no gateway endpoint,
         and an interface endpoint would cost money every idle hour.
         """
-        return not self.internet and not self.invokes
+        return not self.internet and not self.invokes and not self.public_aws_api
 
 
 @dataclass(frozen=True)
@@ -86,6 +114,9 @@ class ResourceNames:
     bucket_arn: str
     bucket_name: str
     function_arns: Mapping[str, str] = field(default_factory=dict)
+    connections_table_arn: str = ""
+    # `arn:aws:execute-api:{region}:{account}:{api id}` of the WebSocket API.
+    websocket_api_arn: str = ""
 
 
 @dataclass(frozen=True)
@@ -104,6 +135,7 @@ def grant_statement(grant: Grant, names: ResourceNames) -> StatementSpec:
     table_and_indexes = (names.table_arn, f"{names.table_arn}/index/*")
     originals = (f"{names.bucket_arn}/{ORIGINALS_PREFIX}*",)
     thumbs = (f"{names.bucket_arn}/{THUMBS_PREFIX}*",)
+    cursor_secret = (f"{names.bucket_arn}/{CURSOR_SECRET_KEY}",)
     table_by_grant: dict[Grant, tuple[tuple[str, ...], tuple[str, ...]]] = {
         Grant.TABLE_READ: (("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"), table_and_indexes),
         Grant.TABLE_WRITE: (("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"), table),
@@ -118,12 +150,30 @@ def grant_statement(grant: Grant, names: ResourceNames) -> StatementSpec:
         Grant.THUMBS_WRITE: (("s3:PutObject",), thumbs),
         Grant.ORIGINALS_RECOPY: (("s3:PutObject",), originals),
         Grant.ORIGINALS_DELETE: (("s3:DeleteObject",), originals),
-        Grant.THUMBS_DELETE: (("s3:DeleteObject",), thumbs),
+        Grant.ORIGINALS_DELETE_VERSIONS: (("s3:DeleteObjectVersion",), originals),
+        Grant.THUMBS_DELETE_VERSIONS: (("s3:DeleteObjectVersion",), thumbs),
+        Grant.MEDIA_LIST_VERSIONS: (("s3:ListBucketVersions",), (names.bucket_arn,)),
         Grant.ORIGINALS_LIST: (("s3:ListBucket",), (names.bucket_arn,)),
+        Grant.CURSOR_KEY_READ: (("s3:GetObject",), cursor_secret),
+        Grant.CURSOR_KEY_CREATE: (("s3:PutObject",), cursor_secret),
+        Grant.CONNECTIONS_READ: (("dynamodb:Query",), (names.connections_table_arn,)),
+        Grant.CONNECTIONS_WRITE: (("dynamodb:PutItem",), (names.connections_table_arn,)),
+        Grant.CONNECTIONS_DELETE: (("dynamodb:DeleteItem",), (names.connections_table_arn,)),
+        Grant.ASSET_STREAM_READ: (
+            ("dynamodb:ListStreams", "dynamodb:DescribeStream", "dynamodb:GetShardIterator", "dynamodb:GetRecords"),
+            (f"{names.table_arn}/stream/*",),
+        ),
+        Grant.WEBSOCKET_POST: (
+            ("execute-api:ManageConnections",),
+            (f"{names.websocket_api_arn}/{REALTIME_STAGE}/POST/@connections/*",),
+        ),
     }
     conditions: dict[Grant, dict[str, dict[str, Any]]] = {
         Grant.ORIGINALS_RECOPY: {"StringLike": {"s3:x-amz-copy-source": f"{names.bucket_name}/{ORIGINALS_PREFIX}*"}},
         Grant.ORIGINALS_LIST: {"StringLike": {"s3:prefix": f"{ORIGINALS_PREFIX}*"}},
+        # AWS's documented form for "only with If-None-Match" (S3 accepts no value but `*` for it on PutObject).
+        Grant.CURSOR_KEY_CREATE: {"Null": {"s3:if-none-match": "false"}},
+        Grant.MEDIA_LIST_VERSIONS: {"StringLike": {"s3:prefix": [f"{ORIGINALS_PREFIX}*", f"{THUMBS_PREFIX}*"]}},
     }
     actions, resources = table_by_grant[grant]
     return StatementSpec(
@@ -156,7 +206,8 @@ def function_name_variable(function: str) -> str:
 
 
 _READ_MEDIA = frozenset({Grant.ORIGINALS_READ, Grant.THUMBS_READ})
-_DELETE_MEDIA = frozenset({Grant.ORIGINALS_DELETE, Grant.THUMBS_DELETE})
+# Deleting forever (functions.common.deletion): no version of the original or a derivative is left behind.
+_DELETE_MEDIA = frozenset({Grant.ORIGINALS_DELETE_VERSIONS, Grant.THUMBS_DELETE_VERSIONS, Grant.MEDIA_LIST_VERSIONS})
 
 PROFILES: dict[str, FunctionProfile] = {
     # Lists, reads and edits records; presigns GETs of originals and thumbnails; DELETE /assets/{id}, bulk delete
@@ -166,7 +217,8 @@ PROFILES: dict[str, FunctionProfile] = {
         invocation=Invocation.API,
         grants=_READ_MEDIA
         | _DELETE_MEDIA
-        | {Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.TABLE_DELETE, Grant.ORIGINALS_RECOPY, Grant.ORIGINALS_LIST},
+        | {Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.TABLE_DELETE, Grant.ORIGINALS_RECOPY, Grant.ORIGINALS_LIST}
+        | {Grant.CURSOR_KEY_READ, Grant.CURSOR_KEY_CREATE},  # the only function that signs cursors
         memory_mb=512,
         timeout_seconds=29,
     ),
@@ -254,5 +306,48 @@ PROFILES: dict[str, FunctionProfile] = {
         timeout_seconds=900,
         reserved_concurrency=1,
         max_event_age_seconds=6 * 3600,
+    ),
+    # Real time (#14). The ticket route stores a ticket's digest; the authorizer consumes it (one DeleteItem).
+    "realtime": FunctionProfile(
+        settings="RealtimeTicketSettings",
+        invocation=Invocation.API,
+        grants=frozenset({Grant.CONNECTIONS_WRITE}),
+        memory_mb=256,
+        timeout_seconds=10,
+    ),
+    "realtime_authorizer": FunctionProfile(
+        settings="RealtimeSettings",
+        invocation=Invocation.WEBSOCKET,
+        grants=frozenset({Grant.CONNECTIONS_DELETE}),
+        memory_mb=256,
+        timeout_seconds=10,
+    ),
+    # `$connect` remembers the connection, `$disconnect` forgets it.
+    "realtime_connections": FunctionProfile(
+        settings="RealtimeSettings",
+        invocation=Invocation.WEBSOCKET,
+        grants=frozenset({Grant.CONNECTIONS_WRITE, Grant.CONNECTIONS_DELETE}),
+        memory_mb=256,
+        timeout_seconds=10,
+    ),
+    # Reads the stream (Lambda polls it with this role), the owner's connections, presigns the asset's URLs as
+    # GET /assets/{id} does, posts to @connections and forgets gone connections. Outside the VPC: the management
+    # API (execute-api) has no gateway endpoint, and an interface endpoint would cost money every idle hour.
+    # A change older than 10 minutes is no use as a hint: the client has refetched on reconnect by then.
+    "realtime_notifier": FunctionProfile(
+        settings="RealtimeSettings",
+        invocation=Invocation.ASSET_STREAM,
+        grants=_READ_MEDIA
+        | {
+            Grant.CONNECTIONS_READ,
+            Grant.CONNECTIONS_DELETE,
+            Grant.ASSET_STREAM_READ,
+            Grant.WEBSOCKET_POST,
+        },
+        memory_mb=512,
+        timeout_seconds=30,
+        public_aws_api=True,
+        retry_attempts=ASSET_STREAM_RETRY_ATTEMPTS,
+        max_event_age_seconds=600,
     ),
 }

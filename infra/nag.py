@@ -47,12 +47,6 @@ def acknowledge_findings(stack: GalleryStack) -> None:
         "request; a separate access-log bucket would add cost and a bucket that itself has no access logs.",
     )
     acknowledge(
-        stack.storage.cursor_secret,
-        "SMG4",
-        "The cursor HMAC key only makes pagination cursors tamper-proof; rotating it invalidates open cursors "
-        "(the SPA restarts from page one) and takes effect on the next deploy through the dynamic reference.",
-    )
-    acknowledge(
         stack.network.vpc,
         "VPC7",
         "The subnets have no route out: their only traffic is the functions' S3 and DynamoDB calls through gateway "
@@ -90,8 +84,9 @@ def acknowledge_findings(stack: GalleryStack) -> None:
             acknowledge(
                 stack.api.routes[route.route_key],
                 "APIG4",
-                "Public by contract (DESIGN.md): health, the OpenAPI document and Swagger UI, and the $default "
-                "route that answers unknown paths with a problem+json 404.",
+                "Public by contract (DESIGN.md): health, the OpenAPI document and Swagger UI; and OPTIONS /{proxy+}, "
+                "which AWS's HTTP API CORS guide asks for beside an authorized $default so that preflights (no token) "
+                "pass: API Gateway answers those itself, the route's function only an OPTIONS that is none (204).",
             )
     notifications_handler = stack.node.try_find_child("BucketNotificationsHandler050a0587b7544547bf325f094a3db834")
     if notifications_handler is not None:
@@ -100,3 +95,36 @@ def acknowledge_findings(stack: GalleryStack) -> None:
             "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
             "CDK's own custom resource that configures the bucket's event notifications; only runs at deploy.",
         )
+    acknowledge_realtime(stack)
+
+
+def acknowledge_realtime(stack: GalleryStack) -> None:
+    """The WebSocket API's findings (#14): only `$connect` can have an authorizer, and the stream grant's wildcard."""
+    for route_key, reason in (
+        (
+            "$disconnect",
+            "API Gateway runs authorizers on $connect only; $disconnect exists only on a connection "
+            "whose $connect the ticket authorizer allowed, and its function only forgets that connection.",
+        ),
+        (
+            "$default",
+            "API Gateway runs authorizers on $connect only; $default (keep-alive pings) is reachable only "
+            "on a connection whose $connect the ticket authorizer allowed, and its MOCK integration calls nothing.",
+        ),
+    ):
+        acknowledge(stack.realtime.api.node.find_child(f"{route_key}-Route"), "APIG4", reason)
+    table_arn = stack.resolve(stack.storage.table.table_arn)["Fn::GetAtt"][0]
+    acknowledge(
+        stack,
+        f"IAM5[Resource::<{table_arn}.Arn>/stream/*]",
+        "Reading the asset table's own streams (as AWS documents for Lambda's event source mapping); a stream's ARN "
+        "ends in the time it was enabled, and the wildcard reaches no other table.",
+    )
+    api_id = stack.resolve(stack.realtime.api.api_id)["Ref"]
+    acknowledge(
+        stack,
+        "IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:"
+        f"<{api_id}>/{system.REALTIME_STAGE}/POST/@connections/*]",
+        "PostToConnection to this API's live stage only; connection ids are made per connection by API Gateway, so "
+        "no narrower static ARN exists.",
+    )

@@ -26,12 +26,13 @@ def build_openapi_document() -> str:
     from functions.docs.handler import router as docs_router
     from functions.gallery.handler import router as gallery_router
     from functions.ingest.handler import router as ingest_router
+    from functions.realtime.handler import router as realtime_router
     from functions.sign.handler import router as sign_router
     from functions.system import ROUTES
     from functions.upload.handler import router as upload_router
 
     app = create_app()
-    for api_router in (gallery_router, sign_router, upload_router, ingest_router, docs_router):
+    for api_router in (gallery_router, sign_router, upload_router, ingest_router, realtime_router, docs_router):
         app.include_router(api_router)
     # Every route needs the bearer JWT unless it says otherwise (health and the docs say `security=[]`).
     app.configure_openapi(
@@ -51,7 +52,40 @@ def build_openapi_document() -> str:
             for operation in spec["paths"].get(route.path, {}).values():
                 operation["security"] = []
     declare_problems(spec)
+    declare_realtime_messages(spec)
     return json.dumps(spec, indent=2, ensure_ascii=False) + "\n"
+
+
+def declare_realtime_messages(spec: dict[str, Any]) -> None:
+    """The WebSocket API's messages (no HTTP route returns them) as components: `RealtimeMessage` is any of them."""
+    from pydantic import TypeAdapter
+
+    from functions.realtime.messages import MESSAGE_MODELS, RealtimeMessage
+    from functions.system import REALTIME_PING_MESSAGE
+
+    components = spec["components"]["schemas"]
+    schema = TypeAdapter(RealtimeMessage).json_schema(
+        mode="serialization", by_alias=True, ref_template="#/components/schemas/{model}"
+    )
+    for name, definition in schema.pop("$defs", {}).items():
+        components.setdefault(name, definition)
+    refs = {model.__name__: f"#/components/schemas/{model.__name__}" for model in MESSAGE_MODELS}
+    components["RealtimeMessage"] = {
+        "title": "RealtimeMessage",
+        "description": "What the WebSocket API sends (open the URL of `POST /realtime/ticket`): hints, delivered at "
+        "least once and possibly out of order; keep per asset the largest `version` seen and drop the rest. Send "
+        f"`{REALTIME_PING_MESSAGE}` every few minutes to keep the connection open.",
+        "oneOf": [{"$ref": ref} for ref in refs.values()],
+        "discriminator": {
+            "propertyName": "type",
+            "mapping": {
+                "asset.created": refs["AssetChanged"],
+                "asset.updated": refs["AssetChanged"],
+                "asset.deleted": refs["AssetDeleted"],
+                "assets.changed": refs["AssetsChanged"],
+            },
+        },
+    }
 
 
 def declare_problems(spec: dict[str, Any]) -> None:

@@ -18,6 +18,7 @@ from infra.constructs import (
     GalleryApi,
     GalleryFunction,
     IsolatedNetwork,
+    RealtimeApi,
     Storage,
     Triggers,
 )
@@ -92,6 +93,8 @@ class GalleryStack(CapabilityStack):
         self.network = IsolatedNetwork(self, "Network")
         self.alarms = Alarms(self, "Alarming", email=options.alarm_email)
         package = FunctionPackage(self, "Package")
+        # Before the functions: their roles and environment name its table and API; its routes come after them.
+        self.realtime = RealtimeApi(self, "Realtime", asset_table=self.storage.table)
         self.functions: dict[str, GalleryFunction] = {}
         # Invoked functions first, so their names can go into the callers' environment.
         for name in sorted(system.FUNCTIONS, key=lambda name: not _is_invoked(name)):
@@ -101,12 +104,15 @@ class GalleryStack(CapabilityStack):
                 name,
                 package=package,
                 environment=function_environment(name, PROFILES[name], self._environment_values(targets)),
-                names=self.storage.resource_names({target: fn.function_arn for target, fn in targets.items()}),
+                names=self.realtime.resource_names(
+                    self.storage.resource_names({target: fn.function_arn for target, fn in targets.items()})
+                ),
                 alarms=self.alarms,
                 network=self.network,
                 reserved_concurrency=options.reserved_concurrency,
             )
         deployed = {name: function.function for name, function in self.functions.items()}
+        self.realtime.connect(self.functions, alarms=self.alarms)
         Triggers(self, "Triggers", bucket=self.storage.bucket, functions=deployed)
         self.auth = ApiAuthorizer(self, "Auth", issuer=options.jwt_issuer, audience=options.jwt_audience)
         self.api = GalleryApi(
@@ -120,6 +126,7 @@ class GalleryStack(CapabilityStack):
     def _environment_values(self, targets: dict[str, Any]) -> dict[str, str]:
         """Every value a settings model may ask for, by environment variable name."""
         values = dict(system.LIMIT_DEFAULTS) | dict(self.options.limits) | self.storage.environment()
+        values |= self.realtime.environment()
         for target, function in targets.items():
             values[function_name_variable(target)] = function.function_name
         return values

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
@@ -37,6 +37,7 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 TABLE = "test-assets"
 BUCKET = "test-media"
 IDEMPOTENCY_TABLE = "test-idempotency"
+CONNECTIONS_TABLE = "test-connections"
 NOW = datetime(2026, 11, 21, 12, 0, 0, tzinfo=UTC)
 
 
@@ -60,10 +61,16 @@ def aws() -> Iterator[None]:
     fresh_collaborators()
     with mock_aws():
         AssetRepository(TABLE).create_table()
-        boto3.client("s3").create_bucket(Bucket=BUCKET)
+        create_media_bucket(boto3.client("s3"), BUCKET)
         with enforcing(iam_names(), infer_from_stack=True):
             yield
     fresh_collaborators()
+
+
+def create_media_bucket(s3: Any, bucket: str) -> None:
+    """The media bucket as deployed: versioned, so a test sees what a delete leaves behind."""
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
 
 
 def fresh_collaborators() -> None:
@@ -122,7 +129,7 @@ def function_environment(monkeypatch: pytest.MonkeyPatch, **extra: str) -> Itera
 @pytest.fixture
 def api_environment(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The environment an API handler's settings read."""
-    yield from function_environment(monkeypatch, CURSOR_SECRET="s" * 32)
+    yield from function_environment(monkeypatch)
 
 
 @pytest.fixture
@@ -135,7 +142,9 @@ def iam_names() -> LocalNames:
     """The local resources the functions' policies point at in tests."""
     from devserver.iam.policies import LocalNames
 
-    return LocalNames(table=TABLE, idempotency_table=IDEMPOTENCY_TABLE, bucket=BUCKET)
+    return LocalNames(
+        table=TABLE, idempotency_table=IDEMPOTENCY_TABLE, bucket=BUCKET, connections_table=CONNECTIONS_TABLE
+    )
 
 
 # `IAM_COVERAGE=1` (make test): every grant of every function must be used by some allowed call of the run, and no

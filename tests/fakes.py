@@ -14,10 +14,10 @@ from typing import Any
 
 from functions.common import ports
 from functions.common.clock import epoch_ms
-from functions.common.errors import Conflict, NotFound, TransientError
+from functions.common.errors import Conflict, NotFound, QuotaExceeded, TransientError
 from functions.common.models import Asset, AssetStatus, AssetType, View
-from functions.common.ports import Candidate, Page, StoredAsset
-from functions.common.storage import ObjectChanged, ObjectInfo, PresignedGet, PresignedPost
+from functions.common.ports import Candidate, Page, Quota, StoredAsset, Usage
+from functions.common.storage import ObjectChanged, ObjectInfo, ObjectVersion, PresignedGet, PresignedPost
 from functions.ingest.fetcher import Fetched
 from functions.ingest.in_flight import IngestRecords
 
@@ -40,15 +40,26 @@ class MemoryAssets:
         self.reads = 0
         self.conflicts = 0
         self.in_flight: dict[str, set[str]] = {}  # owner -> ids of its ingests in flight
+        self.counted: dict[str, Usage] = {}  # owner -> its usage, kept by every write as the table's transactions do
         for asset in assets:
             self.create(asset)
 
+    def _count(self, owner: str, *, assets: int = 0, bytes_: int = 0) -> None:
+        was = self.counted.get(owner, Usage())
+        self.counted[owner] = Usage(bytes=was.bytes + bytes_, assets=was.assets + assets)
+
     # AssetRecords
 
-    def create(self, asset: Asset) -> StoredAsset:
+    def usage(self, owner: str) -> Usage:
+        return self.counted.get(owner, Usage())
+
+    def create(self, asset: Asset, *, quota: Quota | None = None) -> StoredAsset:
         key = (asset.owner, asset.id)
         if key in self.items:
             raise Conflict("The asset changed meanwhile.")
+        if quota is not None and not quota.allows(self.usage(asset.owner)):
+            raise QuotaExceeded("You are at or over your quota.")
+        self._count(asset.owner, assets=1, bytes_=asset.stored_bytes)
         self.items[key] = StoredAsset(asset=asset, version=1)
         if asset.deleting:
             self.claims[key] = 0
@@ -75,6 +86,7 @@ class MemoryAssets:
             raise Conflict("The asset changed meanwhile.")
         if current is None or current.version != stored.version:
             raise Conflict("The asset changed meanwhile.")
+        self._count(asset.owner, bytes_=asset.stored_bytes - current.asset.stored_bytes)
         self.items[key] = StoredAsset(asset=asset, version=stored.version + 1)
         return self.items[key]
 
@@ -83,6 +95,7 @@ class MemoryAssets:
         current = self.items.get(key)
         if current is None or current.version != stored.version:
             raise Conflict("The asset changed meanwhile.")
+        self._count(current.asset.owner, assets=-1, bytes_=-current.asset.stored_bytes)
         del self.items[key]
 
     def with_sha256(self, owner: str, sha256: str) -> list[Asset]:
@@ -169,8 +182,9 @@ class MemoryAssets:
         for key in dict.fromkeys(keys):
             if key in self.items and key not in self.claims:
                 refused[key[1]] = "no longer claimed"
-            else:
-                self.items.pop(key, None)
+            elif key in self.items:
+                gone = self.items.pop(key).asset
+                self._count(gone.owner, assets=-1, bytes_=-gone.stored_bytes)
         return refused
 
     # IngestPlaces: the in-flight set of each owner, taken only below the cap, freed idempotently
@@ -235,15 +249,20 @@ class MemoryStore:
             raise ObjectChanged(key)
         return self.objects[key]
 
-    def delete_batch(self, keys: list[str]) -> set[str]:
+    def versions(self, key: str) -> list[ObjectVersion]:
         if self.down:
             raise TransientError("S3 is down")
-        for key in keys:
-            self.objects.pop(key, None)
+        return [ObjectVersion(key, "null")] if key in self.objects else []
+
+    def delete_batch(self, versions: list[ObjectVersion]) -> set[str]:
+        if self.down:
+            raise TransientError("S3 is down")
+        for version in versions:
+            self.objects.pop(version.key, None)
         return set()
 
     def delete_many(self, keys: Iterable[str]) -> int:
-        self.delete_batch(list(keys))
+        self.delete_batch([ObjectVersion(key, "null") for key in keys])
         return 1
 
     def rewrite_in_place(self, key: str) -> bool:

@@ -18,7 +18,7 @@ def assert_table_is_schema(table: dict[str, Any], schema: Any) -> None:
     assert _key_types(table["KeySchema"]) == _schema_key_types(schema.key)
     types = {item["AttributeName"]: item["AttributeType"] for item in table["AttributeDefinitions"]}
     assert types == schema.key_attributes
-    indexes = {index["IndexName"]: index for index in table["GlobalSecondaryIndexes"]}
+    indexes = {index["IndexName"]: index for index in table.get("GlobalSecondaryIndexes", [])}
     assert set(indexes) == {index.name for index in schema.indexes}
     for index in schema.indexes:
         assert _key_types(indexes[index.name]["KeySchema"]) == _schema_key_types(index.key)

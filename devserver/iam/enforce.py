@@ -82,7 +82,8 @@ def _principal() -> tuple[str, list[StatementSpec]] | None:
 def _requests(client: Any, operation: str, params: Mapping[str, Any], function: str) -> list[Request]:
     service = client.meta.service_model.service_name
     try:
-        return requests_for(service, operation, params, Arns(client.meta.region_name or REGION))
+        arns = Arns(client.meta.region_name or REGION, endpoint=client.meta.endpoint_url)
+        return requests_for(service, operation, params, arns)
     except UnmappedOperation:
         usage.record("unmapped", function, f"{service}:{operation}")
         raise

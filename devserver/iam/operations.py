@@ -33,6 +33,8 @@ class Arns:
 
     region: str
     account: str = ACCOUNT
+    # The client's endpoint: where an API names its resource by URL (the WebSocket API's @connections).
+    endpoint: str | None = None
 
     def table(self, name: str) -> str:
         return name if name.startswith("arn:") else f"arn:aws:dynamodb:{self.region}:{self.account}:table/{name}"
@@ -115,6 +117,16 @@ def _object(action: str, versioned_action: str | None = None) -> Callable[[Param
     return requests
 
 
+def _put_object(params: Params, arns: Arns) -> list[Request]:
+    # S3's condition keys for conditional writes: a policy can demand `If-None-Match: *` (create, never overwrite).
+    context = {
+        key: str(params[name])
+        for name, key in (("IfNoneMatch", "s3:if-none-match"), ("IfMatch", "s3:if-match"))
+        if params.get(name) is not None
+    }
+    return [Request("s3:PutObject", object_arn(params["Bucket"], params["Key"]), context)]
+
+
 def copy_source(params: Params) -> tuple[str, str, str | None]:
     """(bucket, key, version id) of a copy source, given as a dict or as `bucket/key[?versionId=]`."""
     source = params["CopySource"]
@@ -148,13 +160,59 @@ def _delete_objects(params: Params, arns: Arns) -> list[Request]:
 _LIST_CONTEXT = {"Prefix": "s3:prefix", "Delimiter": "s3:delimiter", "MaxKeys": "s3:max-keys"}
 
 
-def _list_bucket(params: Params, arns: Arns) -> list[Request]:
+def _list_bucket(params: Params, arns: Arns, action: str = "s3:ListBucket") -> list[Request]:
     context = {key: str(params[name]) for name, key in _LIST_CONTEXT.items() if params.get(name) is not None}
-    return [Request("s3:ListBucket", bucket_arn(params["Bucket"]), context)]
+    return [Request(action, bucket_arn(params["Bucket"]), context)]
+
+
+def _list_versions(params: Params, arns: Arns) -> list[Request]:
+    # Its own action (ListBucket does not allow it), with the same condition keys.
+    return _list_bucket(params, arns, "s3:ListBucketVersions")
 
 
 def _bucket(action: str) -> Callable[[Params, Arns], list[Request]]:
     return lambda params, arns: [Request(f"s3:{action}", bucket_arn(params["Bucket"]))]
+
+
+# DynamoDB Streams: what Lambda's event source mapping calls with the notifier's role
+
+
+def _on_stream(action: str) -> Callable[[Params, Arns], list[Request]]:
+    def requests(params: Params, arns: Arns) -> list[Request]:
+        # moto's shard iterators begin with the stream's ARN (`{stream arn}|1|...`); AWS's are opaque.
+        arn = params.get("StreamArn") or str(params.get("ShardIterator", "")).split("|", 1)[0]
+        return [Request(f"dynamodb:{action}", arn)]
+
+    return requests
+
+
+def _list_streams(params: Params, arns: Arns) -> list[Request]:
+    table = params.get("TableName")
+    return [Request("dynamodb:ListStreams", f"{arns.table(table)}/stream/*" if table else "*")]
+
+
+# The WebSocket API's management API (`apigatewaymanagementapi`)
+
+# execute-api resource path of each operation on `@connections/{id}`.
+_CONNECTION_METHODS = {"PostToConnection": "POST", "GetConnection": "GET", "DeleteConnection": "DELETE"}
+LOCAL_WEBSOCKET_API_ID = "local"
+
+
+def websocket_api_arn(arns: Arns, api_id: str) -> str:
+    return f"arn:aws:execute-api:{arns.region}:{arns.account}:{api_id}"
+
+
+def _manage_connection(operation: str) -> Callable[[Params, Arns], list[Request]]:
+    def requests(params: Params, arns: Arns) -> list[Request]:
+        # `https://{api id}.execute-api.{region}.amazonaws.com/{stage}`; a loopback endpoint is the local API.
+        url = urlsplit(arns.endpoint or "")
+        host = url.hostname or ""
+        api_id = host.split(".", 1)[0] if ".execute-api." in host else LOCAL_WEBSOCKET_API_ID
+        stage = url.path.strip("/").split("/", 1)[0]
+        resource = f"{websocket_api_arn(arns, api_id)}/{stage}/{_CONNECTION_METHODS[operation]}/@connections/"
+        return [Request("execute-api:ManageConnections", resource + str(params["ConnectionId"]))]
+
+    return requests
 
 
 # Lambda and SQS
@@ -183,12 +241,13 @@ OPERATIONS: dict[tuple[str, str], Callable[[Params, Arns], list[Request]]] = {
     ("dynamodb", "TransactGetItems"): _transact,
     ("s3", "HeadObject"): _object("GetObject", "GetObjectVersion"),
     ("s3", "GetObject"): _object("GetObject", "GetObjectVersion"),
-    ("s3", "PutObject"): _object("PutObject"),
+    ("s3", "PutObject"): _put_object,
     ("s3", "CopyObject"): _copy,
     ("s3", "DeleteObject"): _object("DeleteObject", "DeleteObjectVersion"),
     ("s3", "DeleteObjects"): _delete_objects,
     ("s3", "ListObjectsV2"): _list_bucket,
     ("s3", "ListObjects"): _list_bucket,
+    ("s3", "ListObjectVersions"): _list_versions,
     ("s3", "CreateMultipartUpload"): _object("PutObject"),
     ("s3", "UploadPart"): _object("PutObject"),
     ("s3", "UploadPartCopy"): _copy,
@@ -197,6 +256,11 @@ OPERATIONS: dict[tuple[str, str], Callable[[Params, Arns], list[Request]]] = {
     ("s3", "ListParts"): _object("ListMultipartUploadParts"),
     ("s3", "HeadBucket"): _bucket("ListBucket"),
     ("s3", "CreateBucket"): _bucket("CreateBucket"),
+    ("dynamodbstreams", "ListStreams"): _list_streams,
+    ("dynamodbstreams", "DescribeStream"): _on_stream("DescribeStream"),
+    ("dynamodbstreams", "GetShardIterator"): _on_stream("GetShardIterator"),
+    ("dynamodbstreams", "GetRecords"): _on_stream("GetRecords"),
+    **{("apigatewaymanagementapi", operation): _manage_connection(operation) for operation in _CONNECTION_METHODS},
     ("lambda", "Invoke"): _invoke,
     ("sqs", "SendMessage"): _queue("SendMessage"),
     ("sqs", "SendMessageBatch"): _queue("SendMessage"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from devserver.iam.operations import ACCOUNT, Arns, bucket_arn
+from devserver.iam.operations import ACCOUNT, LOCAL_WEBSOCKET_API_ID, Arns, bucket_arn, websocket_api_arn
 from functions.system import FUNCTIONS
 from infra.capabilities import PROFILES, ResourceNames, StatementSpec, policy_statements
 
@@ -22,6 +22,8 @@ class LocalNames:
     idempotency_table: str
     bucket: str
     region: str = REGION
+    connections_table: str = "connections"
+    websocket_api_id: str = LOCAL_WEBSOCKET_API_ID
 
     def resource_names(self) -> ResourceNames:
         arns = Arns(self.region, ACCOUNT)
@@ -31,6 +33,8 @@ class LocalNames:
             bucket_arn=bucket_arn(self.bucket),
             bucket_name=self.bucket,
             function_arns={name: arns.function(name) for name in FUNCTIONS},
+            connections_table_arn=arns.table(self.connections_table),
+            websocket_api_arn=websocket_api_arn(arns, self.websocket_api_id),
         )
 
 

@@ -36,6 +36,7 @@ from functions.common.errors import (
     Unavailable,
     problem_for,
 )
+from functions.common.identity import is_encodable
 from functions.common.ids import is_ulid
 
 JSON = "application/json"
@@ -189,6 +190,8 @@ def caller(app: APIGatewayHttpResolver | APIGatewayHttpRouter) -> str:
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub:
         raise Unauthorized("A verified token with a subject is required.")
+    if not is_encodable(sub):  # a lone surrogate (JSON can carry one): no key can hold it
+        raise Unauthorized("The token's subject is not valid text.")
     if len(sub.encode()) > MAX_SUB_BYTES:
         raise Unauthorized(f"The token's subject must be at most {MAX_SUB_BYTES} bytes.")
     return sub

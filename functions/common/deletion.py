@@ -5,11 +5,14 @@ Every deletion is claim, objects, record:
 1. Claim: one conditional write that holds only if the asset is still as it was selected (same trash time,
    or still pending since the same creation time). A restore that happened first wins (`Conflict`); once
    claimed, the asset is marked `deleting`, its version is bumped and a restore is refused.
-2. Objects: the original and every derivative, with S3 DeleteObjects, up to 1,000 keys per call across
-   many assets. A missing object counts as deleted.
+2. Objects: every version (delete markers included) of the original and of every derivative, listed with
+   ListObjectVersions and deleted by version id with S3 DeleteObjects, up to 1,000 per call across many
+   assets: the bucket is versioned, and a plain delete would keep the bytes as a noncurrent version. A
+   missing object counts as deleted.
 3. Record: only after all of its objects are gone, so a crash leaves a claimed record that a rerun
-   finishes, never an orphan object. One conditional DeleteItem per record, holding only while it is still
+   finishes, never an orphan object. One conditional delete per record, holding only while it is still
    claimed; a record that is not is reported as that asset's failure, and a missing one counts as deleted.
+   The same transaction uncounts it from its owner's usage (`functions/common/quota.py`).
 """
 
 from __future__ import annotations
@@ -17,11 +20,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from functions.common.clock import epoch_ms
 from functions.common.errors import NotInTrash, TransientError
 from functions.common.models import Asset
 from functions.common.ports import Candidate, DeletionClaims, ObjectDeleter, StoredAsset, candidate_for
+
+if TYPE_CHECKING:
+    from functions.common.storage import ObjectVersion
 
 MAX_KEYS_PER_CALL = 1000
 
@@ -52,7 +59,7 @@ class DeletionResult:
 @dataclass
 class _Pending:
     asset: Asset
-    unsent: list[str]
+    unsent: list[ObjectVersion]
     failure: str | None = None
 
 
@@ -71,11 +78,16 @@ class BatchDeleter:
         self._queued_keys = 0
 
     def add(self, claimed: Asset) -> DeletionResult:
-        """Queue a claimed asset; sends every full call that is ready."""
-        keys = list(dict.fromkeys(object_keys(claimed)))
-        self._queue.append(_Pending(asset=claimed, unsent=keys))
-        self._queued_keys += len(keys)
+        """Queue every version of a claimed asset's objects; sends every full call that is ready."""
         result = DeletionResult()
+        try:
+            versions = [version for key in dict.fromkeys(object_keys(claimed)) for version in self._store.versions(key)]
+        except Exception as error:  # its versions cannot be listed: it fails alone, released for the next run
+            result.failed[claimed.id] = f"S3 ListObjectVersions failed: {error}"
+            self._release(claimed)
+            return result
+        self._queue.append(_Pending(asset=claimed, unsent=versions))
+        self._queued_keys += len(versions)
         while self._queued_keys >= self._keys_per_call:
             result.extend(self._send_one_call())
         return result
@@ -88,7 +100,7 @@ class BatchDeleter:
         return result
 
     def _send_one_call(self) -> DeletionResult:
-        chunk: list[str] = []
+        chunk: list[ObjectVersion] = []
         touched: list[_Pending] = []
         while self._queue and len(chunk) < self._keys_per_call:
             item = self._queue[0]
@@ -104,7 +116,7 @@ class BatchDeleter:
             refused = self._store.delete_batch(chunk) if chunk else set()
             result.s3_calls += 1 if chunk else 0
         except Exception as error:  # the whole call failed: every asset in it fails, the others go on
-            refused = set(chunk)
+            refused = {version.key for version in chunk}
             reason = f"S3 DeleteObjects failed: {error}"
             for item in touched:
                 item.failure = item.failure or reason

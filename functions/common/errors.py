@@ -122,6 +122,12 @@ class TooManyIngests(DomainError):
     headers: ClassVar[dict[str, str]] = {"Retry-After": "5"}
 
 
+class QuotaExceeded(DomainError):
+    """The caller is at or over `USER_QUOTA_MB` or `USER_QUOTA_ASSETS`: nothing new is created until it deletes some."""
+
+    status, code, title = 409, "quota_exceeded", "Quota exceeded"
+
+
 class Unavailable(DomainError):
     """What a `TransientError` answers: the client may retry."""
 

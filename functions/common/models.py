@@ -108,6 +108,8 @@ class Asset(AssetContent):
     original_etag: str | None = None
     # How often the sweep re-announced the original while it stayed unfinished; reset when it finishes.
     retriggers: int = 0
+    # The size of the stored original this record counts towards its owner's usage (0 until it is stored).
+    stored_bytes: int = 0
 
     @property
     def original_key(self) -> str:

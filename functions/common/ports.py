@@ -16,7 +16,7 @@ from functions.common.clock import epoch_ms
 from functions.common.models import Asset, AssetType, View
 
 if TYPE_CHECKING:
-    from functions.common.storage import ObjectInfo, PresignedGet, PresignedPost
+    from functions.common.storage import ObjectInfo, ObjectVersion, PresignedGet, PresignedPost
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,27 @@ class Candidate:
     pending: bool = False
 
 
+@dataclass(frozen=True)
+class Usage:
+    """What an owner's assets count towards its quota: how many exist, and the bytes of their stored originals."""
+
+    bytes: int = 0
+    assets: int = 0
+
+
+@dataclass(frozen=True)
+class Quota:
+    """One user's limits; 0 is no limit. A user at or over either one can create no asset."""
+
+    max_bytes: int = 0
+    max_assets: int = 0
+
+    def allows(self, usage: Usage) -> bool:
+        """Whether one more asset may be created at `usage`."""
+        under_bytes = self.max_bytes == 0 or usage.bytes < self.max_bytes
+        return under_bytes and (self.max_assets == 0 or usage.assets < self.max_assets)
+
+
 def candidate_for(asset: Asset) -> Candidate:
     """The deletion candidate of an asset read whole: keyed on its trash time, or its creation time if pending."""
     if asset.trashed_at is not None:
@@ -61,10 +82,20 @@ class BytesLookup(Protocol):
     def with_sha256(self, owner: str, sha256: str) -> list[Asset]: ...
 
 
-class AssetRecords(BytesLookup, Protocol):
-    """Reading and writing single assets, with optimistic concurrency (`Conflict`) and `NotFound`."""
+class UsageLookup(Protocol):
+    """Reads an owner's usage (the counts every write of an asset keeps, see `functions.common.quota`)."""
 
-    def create(self, asset: Asset) -> StoredAsset: ...
+    def usage(self, owner: str) -> Usage: ...
+
+
+class AssetRecords(BytesLookup, UsageLookup, Protocol):
+    """Reading and writing single assets, with optimistic concurrency (`Conflict`) and `NotFound`.
+
+    Every write also keeps the owner's `Usage` in the same transaction; `create` with a `quota` refuses
+    (`QuotaExceeded`) when the owner is at or over it.
+    """
+
+    def create(self, asset: Asset, *, quota: Quota | None = None) -> StoredAsset: ...
     def get(self, owner: str, asset_id: str) -> StoredAsset: ...
     def batch_get(self, owner: str, asset_ids: Iterable[str]) -> dict[str, StoredAsset]: ...
     def replace(self, stored: StoredAsset, asset: Asset) -> StoredAsset: ...
@@ -131,7 +162,10 @@ class ObjectWriter(Protocol):
 
 
 class ObjectDeleter(Protocol):
-    def delete_batch(self, keys: list[str]) -> set[str]: ...
+    """Deletes forever: every version of a key, delete markers included (the bucket is versioned)."""
+
+    def versions(self, key: str) -> list[ObjectVersion]: ...
+    def delete_batch(self, versions: list[ObjectVersion]) -> set[str]: ...
 
 
 class ObjectRewriter(Protocol):
@@ -166,3 +200,27 @@ class ThumbnailStore(ObjectWriter, Protocol):
     def stat(self, key: str) -> ObjectInfo | None: ...
     def read(self, key: str, *, etag: str | None = None) -> bytes: ...
     def delete_many(self, keys: Iterable[str]) -> int: ...
+
+
+# The real-time connections table and the WebSocket API's `@connections`
+
+
+class TicketStore(Protocol):
+    """Single-use tickets by the digest of their value: stored with owner and expiry, redeemed (consumed) once."""
+
+    def put_ticket(self, digest: str, *, owner: str, expires_at: int) -> None: ...
+    def redeem_ticket(self, digest: str, *, now: int) -> str | None: ...
+
+
+class ConnectionStore(Protocol):
+    """Each owner's open WebSocket connections, with their expiry in epoch seconds."""
+
+    def put_connection(self, owner: str, connection_id: str, *, connected_ms: int, expires_at: int) -> None: ...
+    def delete_connection(self, owner: str, connection_id: str) -> None: ...
+    def connections_of(self, owner: str, *, now: int) -> list[str]: ...
+
+
+class ConnectionPoster(Protocol):
+    """Sends one message to one connection; False when API Gateway says it is gone."""
+
+    def post(self, connection_id: str, data: bytes) -> bool: ...

@@ -6,7 +6,7 @@ import os
 from functools import cache
 from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field
 
 from functions.system import ABANDONED_UPLOAD_HOURS, LIMIT_DEFAULTS
 
@@ -35,12 +35,14 @@ class ImageSizeSettings(BaseSettings):
 
 
 class ApiSettings(ImageSizeSettings):
-    """The API functions: cursors, presigning and upload limits."""
+    """The API functions: presigning and upload limits (the cursors' key is no setting: common/cursor_secret)."""
 
-    cursor_secret: SecretStr = Field(alias="CURSOR_SECRET", min_length=16)
     read_url_ttl_seconds: int = Field(alias="READ_URL_TTL_SECONDS", ge=60, le=3600)
     upload_url_ttl_seconds: int = Field(alias="UPLOAD_URL_TTL_SECONDS", ge=30, le=300)
     download_url_ttl_seconds: int = Field(alias="DOWNLOAD_URL_TTL_SECONDS", ge=10, le=300)
+    # Each user's quota (0 = no limit): what sign, upload and ingest refuse past, and what GET /usage shows.
+    user_quota_mb: int = Field(alias="USER_QUOTA_MB", ge=0)
+    user_quota_assets: int = Field(alias="USER_QUOTA_ASSETS", ge=0)
 
 
 class ThumbnailSettings(ImageSizeSettings):
@@ -86,6 +88,25 @@ class IngestWorkerSettings(ImageSizeSettings):
     ingest_deadline_seconds: int = Field(alias="INGEST_DEADLINE_SECONDS", ge=1, le=840)
 
 
+class RealtimeSettings(BaseSettings):
+    """The real-time functions: the connections table, the WebSocket URL a ticket opens, the `@connections` endpoint."""
+
+    connections_table_name: str = Field(alias="CONNECTIONS_TABLE_NAME", min_length=1)
+    # `wss://{api}.execute-api.{region}.amazonaws.com/live` deployed; `ws://127.0.0.1:{port}/live` locally.
+    # Only the ticket route reads it.
+    realtime_url: str = Field(default="", alias="REALTIME_URL")
+    # The `endpoint_url` of the `apigatewaymanagementapi` client: the stage's https URL (the notifier only; empty:
+    # botocore's own `AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI`).
+    realtime_management_endpoint: str = Field(default="", alias="REALTIME_MANAGEMENT_ENDPOINT")
+    read_url_ttl_seconds: int = Field(alias="READ_URL_TTL_SECONDS", ge=60, le=3600)
+
+
+class RealtimeTicketSettings(RealtimeSettings):
+    """The ticket route: the WebSocket URL it hands out is required."""
+
+    realtime_url: str = Field(alias="REALTIME_URL", min_length=1)
+
+
 class DocsSettings(BaseModel):
     """The docs function needs no configuration."""
 
@@ -127,6 +148,8 @@ __all__ = [
     "IngestWorkerSettings",
     "ProblemSettings",
     "PurgeSettings",
+    "RealtimeSettings",
+    "RealtimeTicketSettings",
     "ThumbnailSettings",
     "UploadSettings",
     "load_settings",

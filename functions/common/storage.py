@@ -17,6 +17,8 @@ from functions.common.clients import aws_client
 from functions.common.errors import TransientError
 
 _MAX_DELETE_BATCH = 1000
+_MISSING = ("404", "NoSuchKey", "NotFound")
+_NOT_CREATED = ("PreconditionFailed", "412", "ConditionalRequestConflict", "409")
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,14 @@ class ObjectInfo:
 
     etag: str
     size: int
+
+
+@dataclass(frozen=True)
+class ObjectVersion:
+    """One version of an object, or one of its delete markers: what deleting forever removes."""
+
+    key: str
+    version_id: str
 
 
 class ObjectChanged(Exception):
@@ -142,22 +152,69 @@ class ObjectStore:
         except BotoCoreError as error:
             raise TransientError(str(error)) from error
 
+    def read_if_readable(self, key: str) -> bytes | None:
+        """The object's bytes, or None when S3 says it is missing: 404, or 403 to a role that may not list the bucket.
+
+        A 403 may also be a real refusal; `create` then tells the two apart (it fails, or finds the object there).
+        """
+        try:
+            body: bytes = self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+            return body
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in (*_MISSING, "AccessDenied", "403"):
+                return None
+            raise TransientError(str(error)) from error
+        except BotoCoreError as error:
+            raise TransientError(str(error)) from error
+
+    def create(self, key: str, body: bytes, content_type: str) -> bool:
+        """Write the object only if no object has the key (PutObject with `If-None-Match: *`); False if one has."""
+        try:
+            self._s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type, IfNoneMatch="*")
+        except ClientError as error:
+            # 412: it exists. 409: a concurrent conditional write to the key is in flight (S3 asks for a retry).
+            if error.response.get("Error", {}).get("Code") in _NOT_CREATED:
+                return False
+            raise TransientError(str(error)) from error
+        except BotoCoreError as error:
+            raise TransientError(str(error)) from error
+        return True
+
     def write(self, key: str, body: bytes, content_type: str) -> None:
         try:
             self._s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
         except (BotoCoreError, ClientError) as error:
             raise TransientError(str(error)) from error
 
-    def delete_batch(self, keys: list[str]) -> set[str]:
-        """One DeleteObjects call for up to 1,000 keys; returns the keys S3 refused (a missing key is deleted)."""
-        if len(keys) > _MAX_DELETE_BATCH:
+    def versions(self, key: str) -> list[ObjectVersion]:
+        """Every version of exactly `key`, delete markers included: ListObjectVersions with the key as prefix.
+
+        The bucket is versioned, so a plain delete only hides the bytes behind a delete marker; deleting forever
+        deletes each of these by its version id.
+        """
+        found: list[ObjectVersion] = []
+        params: dict[str, str] = {"Bucket": self.bucket, "Prefix": key}
+        while True:
+            try:
+                page = self._s3.list_object_versions(**params)
+            except (BotoCoreError, ClientError) as error:
+                raise TransientError(str(error)) from error
+            entries = [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
+            found += [ObjectVersion(key, str(entry["VersionId"])) for entry in entries if entry["Key"] == key]
+            # Keys sort after their own prefixes: once another key is listed, `key` has no version left to list.
+            if not page.get("IsTruncated") or any(entry["Key"] != key for entry in entries):
+                return found
+            params |= {"KeyMarker": page["NextKeyMarker"], "VersionIdMarker": page["NextVersionIdMarker"]}
+
+    def delete_batch(self, versions: list[ObjectVersion]) -> set[str]:
+        """One DeleteObjects call for up to 1,000 versions; returns the keys S3 refused (a missing one is deleted)."""
+        if len(versions) > _MAX_DELETE_BATCH:
             raise ValueError(f"DeleteObjects takes at most {_MAX_DELETE_BATCH} keys")
-        if not keys:
+        if not versions:
             return set()
+        objects = [{"Key": version.key, "VersionId": version.version_id} for version in versions]
         try:
-            response = self._s3.delete_objects(
-                Bucket=self.bucket, Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True}
-            )
+            response = self._s3.delete_objects(Bucket=self.bucket, Delete={"Objects": objects, "Quiet": True})
         except (BotoCoreError, ClientError) as error:
             raise TransientError(str(error)) from error
         return {error["Key"] for error in response.get("Errors", [])}

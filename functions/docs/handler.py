@@ -17,6 +17,7 @@ with imports_without_gc():
     from functions.common.api import create_app
     from functions.common.errors import problems
     from functions.docs.caching import CachedBody, cached_response, documented_responses
+    from functions.system import CORS_OPTIONS_ROUTE
 
 # Written from the API routers by `make openapi` (infra/openapi.py; tests/unit/test_docs_spec.py pins it to them), so
 # this function never loads the API handlers, their models and the OpenAPI machinery. Every request serves it.
@@ -78,4 +79,7 @@ app.include_router(router)
 
 
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # API Gateway answers CORS preflights itself; only an OPTIONS that is no preflight reaches this route.
+    if event.get("routeKey") == CORS_OPTIONS_ROUTE.route_key:
+        return {"statusCode": 204, "headers": {}, "body": ""}
     return app.resolve(event, context)

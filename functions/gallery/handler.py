@@ -27,6 +27,7 @@ with imports_without_gc():
         problems,
     )
     from functions.common.models import AssetOut, AssetType, View
+    from functions.common.quota import UsageOut, usage_report
     from functions.gallery import logic, wiring
     from functions.system import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
@@ -110,6 +111,13 @@ def reprocess(id: AssetId) -> Response[AssetOut]:
 @router.post("/trash/empty", tags=["trash"], openapi_extensions=problems())
 def empty_trash() -> logic.EmptyTrashResponse:
     return logic.empty_trash(owner=caller(router), gallery=_gallery())
+
+
+@router.get("/usage", tags=["usage"], openapi_extensions=problems())
+def usage() -> UsageOut:
+    """What the caller's assets count towards its quota (trash included), and its limits (null: none)."""
+    gallery = _gallery()
+    return usage_report(caller(router), records=gallery.repository, quota=gallery.quota)
 
 
 app = create_app()

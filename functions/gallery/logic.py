@@ -15,8 +15,9 @@ from functions.common.deletion import DeletionFailed, delete_forever
 from functions.common.errors import Conflict, DomainError, InvalidRequest, NotFailed, NotFound, NotReady
 from functions.common.ids import is_ulid
 from functions.common.models import STORED_STATUSES, Asset, AssetOut, AssetStatus, AssetType, CamelModel, View
-from functions.common.ports import GalleryRecords, GalleryStore, StoredAsset
+from functions.common.ports import GalleryRecords, GalleryStore, Quota, StoredAsset
 from functions.common.presenter import present
+from functions.common.quota import DEFAULT_QUOTA
 from functions.common.retries import FinalConflict, retry_on_conflict
 from functions.common.sweep import retrigger
 from functions.system import MAX_BULK_IDS
@@ -76,6 +77,7 @@ class Gallery:
     read_ttl_seconds: int
     download_ttl_seconds: int
     retention_days: int
+    quota: Quota = DEFAULT_QUOTA  # what GET /usage shows; the gallery creates nothing, so it enforces none
 
     def show(self, asset: Asset) -> AssetOut:
         return present(asset, by=self)

@@ -19,6 +19,7 @@ with imports_without_gc():
         JSON_BODY,
         IdempotencyInProgress,
         IdempotencyKeyReused,
+        QuotaExceeded,
         TooManyIngests,
         UrlNotAllowed,
         problems,
@@ -43,7 +44,7 @@ def build_router(ingester: Callable[[], logic.Ingester]) -> APIGatewayHttpRouter
             201: {"description": "Finished in time", "content": {"application/json": {"model": AssetOut}}},
         },
         openapi_extensions=problems(
-            UrlNotAllowed, IdempotencyKeyReused, IdempotencyInProgress, TooManyIngests, *JSON_BODY
+            UrlNotAllowed, IdempotencyKeyReused, IdempotencyInProgress, TooManyIngests, QuotaExceeded, *JSON_BODY
         ),
     )
     def ingest(

@@ -13,10 +13,12 @@ from pydantic import Field
 from functions.common.clock import Clock
 from functions.common.duplicates import DUPLICATE_CODE, find_duplicate
 from functions.common.errors import IdempotencyInProgress, InvalidRequest, UrlNotAllowed
+from functions.common.identity import owner_key
 from functions.common.metadata import MAX_FILENAME_LENGTH, AssetMetadata
 from functions.common.models import Asset, AssetOut, AssetSource, AssetStatus, AssetType, new_asset
-from functions.common.ports import ReadSigner
+from functions.common.ports import Quota, ReadSigner
 from functions.common.presenter import present
+from functions.common.quota import DEFAULT_QUOTA, create_within_quota
 from functions.ingest.idempotency import Idempotency, KeyAlreadyInProgress
 from functions.ingest.in_flight import IngestRecords, take_place
 from functions.ingest.invoker import WorkerInvoker
@@ -53,6 +55,7 @@ class Ingester:
     network: NetworkPolicy
     read_ttl_seconds: int
     max_in_flight: int = int(LIMIT_DEFAULTS["INGEST_MAX_IN_FLIGHT"])  # per user; 0: no cap
+    quota: Quota = DEFAULT_QUOTA
     sleep: Callable[[float], None] = time.sleep
     monotonic: Callable[[], float] = time.monotonic
 
@@ -76,7 +79,7 @@ def start_ingest(
         if not 1 <= len(idempotency_key) <= MAX_IDEMPOTENCY_KEY_LENGTH:
             raise InvalidRequest(f"Idempotency-Key: 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} characters")
         body = request.model_dump(mode="json")
-        asset_id = _once(f"{owner}#{idempotency_key}", body, create, ingester)["assetId"]
+        asset_id = _once(owner_key(owner, idempotency_key), body, create, ingester)["assetId"]
     asset = _wait(owner, asset_id, wait_seconds, ingester)
     return _answer(asset, ingester)
 
@@ -109,7 +112,7 @@ def _create(*, owner: str, request: IngestRequest, source_url: str, ingester: In
     records = ingester.repository
     take_place(owner=owner, asset_id=asset.id, cap=ingester.max_in_flight, records=records, now=now)
     try:
-        stored = records.create(asset)
+        stored = create_within_quota(asset, records=records, quota=ingester.quota)
         try:
             ingester.invoker.invoke({"owner": owner, "assetId": asset.id})
         except Exception:

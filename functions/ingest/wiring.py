@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functions.common.quota import quota_from
 from functions.common.settings import IngestSettings, settings_for
 from functions.common.wiring import Collaborators, data_access
 from functions.ingest.idempotency import PowertoolsIdempotency
@@ -21,6 +22,7 @@ def build(settings: IngestSettings | None = None, network: NetworkPolicy = PUBLI
         network=network,
         read_ttl_seconds=settings.read_url_ttl_seconds,
         max_in_flight=settings.ingest_max_in_flight,
+        quota=quota_from(settings),
     )
 
 

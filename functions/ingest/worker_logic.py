@@ -164,13 +164,15 @@ def _store(asset: Asset, data: bytes, worker: IngestWorker) -> str:
         return DUPLICATE_CODE
     facts_update: dict[str, Any] = {"mime": facts.mime, "size": len(data), "width": facts.width, "height": facts.height}
     # `processing` first: the thumbnail handler only works on pending/processing assets when the object lands.
+    # Its bytes count towards the owner's usage from here (the repository counts the record's `stored_bytes`).
+    facts_update["stored_bytes"] = len(data)
     stored = _update(asset, worker, status=AssetStatus.PROCESSING, sha256=sha256, **facts_update)
     if stored is None:
         return "skipped"
     try:
         worker.store.write(stored.original_key, data, facts.mime)
     except Exception:
-        _update(stored, worker, expect=AssetStatus.PROCESSING, status=AssetStatus.INGESTING)
+        _update(stored, worker, expect=AssetStatus.PROCESSING, status=AssetStatus.INGESTING, stored_bytes=0)
         raise  # the asynchronous invocation is retried by Lambda
     return "stored"
 

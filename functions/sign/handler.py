@@ -13,7 +13,7 @@ with imports_without_gc():
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
     from functions.common.api import caller, create_app
-    from functions.common.errors import JSON_BODY, problems
+    from functions.common.errors import JSON_BODY, QuotaExceeded, problems
     from functions.sign import logic, wiring
 
 logger = Logger(service="sign")
@@ -31,7 +31,7 @@ _signer = wiring.collaborators
         201: {"description": "An upload slot", "content": {"application/json": {"model": logic.SignUploadResponse}}},
         200: {"description": "Duplicate", "content": {"application/json": {"model": logic.SignUploadResponse}}},
     },
-    openapi_extensions=problems(*JSON_BODY),
+    openapi_extensions=problems(QuotaExceeded, *JSON_BODY),
 )
 def sign_upload(request: logic.SignUploadRequest) -> Response[logic.SignUploadResponse]:
     signed = logic.sign_upload(owner=caller(router), request=request, signer=_signer())

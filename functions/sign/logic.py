@@ -24,8 +24,9 @@ from functions.common.models import (
     UtcDatetime,
     new_asset,
 )
-from functions.common.ports import AssetRecords, UploadSigner
+from functions.common.ports import AssetRecords, Quota, UploadSigner
 from functions.common.presenter import present
+from functions.common.quota import DEFAULT_QUOTA, create_within_quota
 from functions.system import LIMIT_DEFAULTS, MAX_BULK_IDS
 
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
@@ -109,6 +110,7 @@ class Signer:
     max_image_bytes: int
     upload_ttl_seconds: int
     read_ttl_seconds: int
+    quota: Quota = DEFAULT_QUOTA
 
 
 def sign_upload(*, owner: str, request: SignUploadRequest, signer: Signer) -> SignUploadResponse:
@@ -129,7 +131,7 @@ def sign_upload(*, owner: str, request: SignUploadRequest, signer: Signer) -> Si
         sha256=request.sha256,
         **request.model_dump(include=set(AssetMetadata.model_fields)),
     )
-    signer.repository.create(asset)
+    create_within_quota(asset, records=signer.repository, quota=signer.quota)
     post = signer.store.presign_post(
         key=asset.original_key,
         content_type=request.content_type,

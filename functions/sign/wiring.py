@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functions.common.quota import quota_from
 from functions.common.settings import ApiSettings, settings_for
 from functions.common.wiring import Collaborators, data_access
 from functions.sign.logic import Signer
@@ -14,6 +15,7 @@ def build(settings: ApiSettings | None = None) -> Signer:
         max_image_bytes=settings.max_image_bytes,
         upload_ttl_seconds=settings.upload_url_ttl_seconds,
         read_ttl_seconds=settings.read_url_ttl_seconds,
+        quota=quota_from(settings),
     )
 
 

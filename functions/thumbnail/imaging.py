@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from PIL import Image, ImageCms
 
+from functions.common.icc_profiles import is_bounded_profile
 from functions.common.images import MIME_BY_FORMAT, decoding, displayed_size, opened_image, orientation_of
 from functions.common.models import Placeholder
 from functions.thumbnail.jpeg_scans import dc_scans_only
@@ -55,6 +56,11 @@ def _transform_to_srgb(icc_profile: bytes, in_mode: str, out_mode: str) -> Image
     """A colour transform from an embedded profile to sRGB, built once per distinct profile."""
     source = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
     return ImageCms.buildTransform(source, _SRGB, in_mode, out_mode, renderingIntent=ImageCms.Intent.PERCEPTUAL)
+
+
+def _bounded(icc_profile: bytes | None) -> bytes | None:
+    """The embedded profile if a transform from it costs a bounded amount; else None (converted as untagged)."""
+    return icc_profile if icc_profile and is_bounded_profile(icc_profile) else None
 
 
 def _without_colour_key(image: Image.Image) -> Image.Image:
@@ -144,7 +150,7 @@ def _thumbnail_of(data: bytes, *, box: int, max_pixels: int) -> Thumbnail:
         mime = MIME_BY_FORMAT[image.format or ""]
         orientation = orientation_of(image)
         width, height = displayed_size(image)
-        icc_profile = image.info.get("icc_profile") or None
+        icc_profile = _bounded(image.info.get("icc_profile"))
         image.seek(0)  # animated GIF/WebP/AVIF: the first frame
         coarse = dc_scans_only(data) if _draft(image, box) == _DC_ONLY_SCALE else None
         if coarse is None:

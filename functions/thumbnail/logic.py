@@ -206,6 +206,9 @@ def process_created(created: CreatedObject, *, thumbnailer: Thumbnailer) -> str:
         update = _update_for(stored, created, info.size, thumbnailer=thumbnailer)
     except ObjectChanged:
         return "stale"
+    # The announced object is what the record now describes: its size is what the owner's usage counts (the
+    # repository adds the difference to what the record counted before, in the same conditional write).
+    update["stored_bytes"] = info.size
     return _finish(update, created, asset, thumbnailer=thumbnailer)
 
 

@@ -20,6 +20,7 @@ with imports_without_gc():
         InvalidImage,
         InvalidRequest,
         MalformedMultipart,
+        QuotaExceeded,
         UnsupportedMediaType,
         UseSignedUpload,
         problems,
@@ -54,6 +55,7 @@ _uploader = wiring.collaborators
         InvalidRequest,
         MalformedMultipart,
         ExpectedMultipart,
+        QuotaExceeded,
     ),
 )
 def upload(

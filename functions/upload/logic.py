@@ -25,8 +25,9 @@ from functions.common.errors import (
 from functions.common.images import ImageFacts, ImageRejected, probe
 from functions.common.metadata import AssetMetadata
 from functions.common.models import AssetOut, AssetSource, AssetStatus, new_asset
-from functions.common.ports import AssetRecords, UploadStore
+from functions.common.ports import AssetRecords, Quota, UploadStore
 from functions.common.presenter import present
+from functions.common.quota import DEFAULT_QUOTA, create_within_quota
 from functions.system import DIRECT_UPLOAD_MAX_BYTES
 
 
@@ -37,6 +38,7 @@ class Uploader:
     clock: Clock
     max_image_pixels: int
     read_ttl_seconds: int
+    quota: Quota = DEFAULT_QUOTA
 
 
 def metadata_from_form(fields: Mapping[str, str | None], *, default_filename: str | None) -> AssetMetadata:
@@ -98,9 +100,10 @@ def upload(*, owner: str, data: bytes, metadata: AssetMetadata, uploader: Upload
         width=facts.width,
         height=facts.height,
         sha256=sha256,
+        stored_bytes=len(data),  # counted at once: this function stores the original itself
         **metadata.model_dump(),
     )
-    stored = uploader.repository.create(asset)
+    stored = create_within_quota(asset, records=uploader.repository, quota=uploader.quota)
     try:
         uploader.store.write(asset.original_key, data, facts.mime)
     except TransientError:

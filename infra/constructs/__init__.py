@@ -8,6 +8,7 @@ from infra.constructs.function import GalleryFunction
 from infra.constructs.logs import LogGroup
 from infra.constructs.network import IsolatedNetwork
 from infra.constructs.package import FunctionPackage
+from infra.constructs.realtime import RealtimeApi
 from infra.constructs.storage import Storage
 from infra.constructs.triggers import Triggers
 
@@ -21,6 +22,7 @@ __all__ = [
     "GalleryFunction",
     "IsolatedNetwork",
     "LogGroup",
+    "RealtimeApi",
     "Storage",
     "Triggers",
 ]

@@ -13,7 +13,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from functions import system
-from infra.capabilities import PROFILES, ResourceNames, policy_statements
+from infra.capabilities import PROFILES, Invocation, ResourceNames, policy_statements
 from infra.constructs.alarms import Alarms
 from infra.constructs.capability import Capability
 from infra.constructs.logs import LogGroup
@@ -83,11 +83,13 @@ class GalleryFunction(Capability):
                 enforce_ssl=True,
                 encryption=sqs.QueueEncryption.SQS_MANAGED,
             )
-            asynchronous = {
-                "retry_attempts": profile.retry_attempts,
-                "max_event_age": cdk.Duration.seconds(profile.max_event_age_seconds),
-                "on_failure": destinations.SqsDestination(self.failure_queue),
-            }
+            # A stream's event source mapping has retries and an on-failure destination of its own (the queue above).
+            if profile.invocation is not Invocation.ASSET_STREAM:
+                asynchronous = {
+                    "retry_attempts": profile.retry_attempts,
+                    "max_event_age": cdk.Duration.seconds(profile.max_event_age_seconds),
+                    "on_failure": destinations.SqsDestination(self.failure_queue),
+                }
             alarms.watch(
                 self, f"{prefix}FailuresAlarm", self.failure_queue.metric_approximate_number_of_messages_visible()
             )

@@ -1,4 +1,4 @@
-"""What the functions keep: the media bucket, the asset table, the idempotency table and the cursors' HMAC key."""
+"""What the functions keep: the media bucket (with the cursors' HMAC key), the asset table, the idempotency table."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from collections.abc import Mapping
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from functions import system
@@ -76,12 +75,10 @@ class Storage(Capability):
             ),
             removal_policy=cdk.RemovalPolicy.DESTROY,
         )
-        self.cursor_secret = secretsmanager.Secret(
-            self,
-            "CursorSecret",
-            description="HMAC key of the gallery's pagination cursors",
-            generate_secret_string=secretsmanager.SecretStringGenerator(password_length=64, exclude_punctuation=True),
-        )
+        # No Secrets Manager secret for the cursors' HMAC key: an environment value resolved from it is plain text to
+        # anyone with lambda:GetFunctionConfiguration, and reading it at run time from the isolated subnets needs an
+        # interface endpoint billed every idle hour. The key is an object in this bucket (system.CURSOR_SECRET_KEY),
+        # created by the first gallery function to start: see functions/common/cursor_secret.py.
         cdk.CfnOutput(self, "MediaBucketName", value=self.bucket.bucket_name)
         cdk.CfnOutput(self, "AssetTableName", value=self.table.table_name)
         cdk.CfnOutput(self, "IdempotencyTableName", value=self.idempotency_table.table_name)
@@ -99,6 +96,8 @@ class Storage(Capability):
             ),
             deletion_protection=deletion_protection,
             removal_policy=cdk.RemovalPolicy.RETAIN,
+            # Every change, whoever writes it, reaches the real-time notifier (#14); the local table has the same.
+            stream=dynamodb.StreamViewType(system.ASSET_STREAM_VIEW_TYPE),
         )
         for index in schema.indexes:
             table.add_global_secondary_index(
@@ -115,8 +114,6 @@ class Storage(Capability):
             "ASSET_TABLE_NAME": self.table.table_name,
             "MEDIA_BUCKET_NAME": self.bucket.bucket_name,
             "IDEMPOTENCY_TABLE_NAME": self.idempotency_table.table_name,
-            # A CloudFormation dynamic reference: resolved at deploy time, never in the template or cdk.out.
-            "CURSOR_SECRET": self.cursor_secret.secret_value.unsafe_unwrap(),
         }
 
     def resource_names(self, function_arns: Mapping[str, str]) -> ResourceNames:

@@ -61,6 +61,7 @@ def start_server(state_dir: Path, port: int | None = None, **extra_env: str) -> 
         **os.environ,
         "PORT": str(port),
         "WEB_PORT": str(free_port()),
+        "REALTIME_PORT": str(free_port()),
         "STATE_DIR": str(state_dir),
         "PURGE_INTERVAL_SECONDS": "3600",
         # The fuzzer and the browser outrun the deployed route throttles locally; the gateway's tests prove them.

@@ -19,6 +19,8 @@ import httpx
 import pytest
 from PIL import Image
 
+from tests.e2e.chromium import CHROMIUM, CHROMIUM_ARGS, require_chromium
+
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.browser,
@@ -27,25 +29,10 @@ pytestmark = [
 
 ROOT = Path(__file__).resolve().parents[2]
 WEBAPP = ROOT / "webapp"
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 TIMEOUT_MS = 15_000
 
-if not CHROMIUM.exists():
-    pytest.skip(
-        "Debian's Chromium is not installed at /usr/bin/chromium: run `make browser` as root "
-        "(apt-get install chromium chromium-driver); CI always runs these tests.",
-        allow_module_level=True,
-    )
+require_chromium()
 
 from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect, sync_playwright  # noqa: E402
 
@@ -111,6 +98,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, image_source: ImageSource) 
         **os.environ,
         "PORT": str(api_port),
         "WEB_PORT": str(web_port),
+        "REALTIME_PORT": str(free_port()),
         "STATE_DIR": str(state),
         "PURGE_INTERVAL_SECONDS": "3600",
         "PYTHONUNBUFFERED": "1",

@@ -222,13 +222,14 @@ def test_bad_input_is_a_problem_and_changes_nothing(
     assert frank.get("/gallery").json() == before
 
 
+@pytest.mark.parametrize("path", ["/gallery", "/no/such/route"], ids=["route", "unmatched"])
 @pytest.mark.parametrize("authorization", [None, "Bearer nonsense", "Basic abc", "Bearer eyJhbGciOiJub25lIn0.e30."])
-def test_requests_without_a_valid_token_are_refused(server: Target, authorization: str | None) -> None:
+def test_requests_without_a_valid_token_are_refused(server: Target, authorization: str | None, path: str) -> None:
     # Given no token, a malformed one, another scheme or an unsigned one
     headers = {"Authorization": authorization} if authorization else {}
 
-    # When they call a protected route
-    response = httpx.get(f"{server.url}/gallery", headers=headers)
+    # When they call a protected route, or a path no route matches (`$default` is behind the authorizer too)
+    response = httpx.get(f"{server.url}{path}", headers=headers)
 
     # Then API Gateway's authorizer answers 401 before any handler runs, with its own body (an HTTP API's
     # authorizer answer cannot be customized); the local server's problem+json carries the same `message`
@@ -285,19 +286,28 @@ def test_local_server_refuses_rebound_hosts_and_cross_site_dev_writes(server: Ta
     assert_problem(own, 400, "invalid_time")
 
 
-def test_cors_preflight_follows_allowed_origins(server: Target) -> None:
+@pytest.mark.parametrize("path", ["/assets/x", "/no/such/route"], ids=["route", "unmatched"])
+def test_cors_preflight_follows_allowed_origins(server: Target, path: str) -> None:
     # Given an allowed and a foreign origin
     preflight = {"Access-Control-Request-Method": "PATCH", "Access-Control-Request-Headers": "authorization"}
 
-    # When each sends a preflight
-    allowed = httpx.options(f"{server.url}/assets/x", headers={"Origin": server.allowed_origin, **preflight})
-    foreign = httpx.options(f"{server.url}/assets/x", headers={"Origin": "https://evil.example", **preflight})
+    # When each sends a preflight (no token) to a route, and to a path only the authorized `$default` would match
+    allowed = httpx.options(f"{server.url}{path}", headers={"Origin": server.allowed_origin, **preflight})
+    foreign = httpx.options(f"{server.url}{path}", headers={"Origin": "https://evil.example", **preflight})
 
     # Then only the allowed origin is granted
     assert allowed.status_code == 204
     assert allowed.headers["access-control-allow-origin"] == server.allowed_origin
     assert "PATCH" in allowed.headers["access-control-allow-methods"]
     assert "access-control-allow-origin" not in foreign.headers
+
+
+def test_an_options_that_is_no_preflight_gets_an_empty_204_without_a_token(server: Target) -> None:
+    # When a client sends OPTIONS without the preflight's headers, to a route's path and to an unknown one
+    answers = [httpx.options(f"{server.url}{path}") for path in ("/gallery", "/no/such/route")]
+
+    # Then `OPTIONS /{proxy+}` (no authorizer) takes it, above `$default`, and its function answers an empty 204
+    assert [(answer.status_code, answer.content) for answer in answers] == [(204, b""), (204, b"")]
 
 
 @pytest.mark.local_only("restarts the local server on its state folder")

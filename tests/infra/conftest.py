@@ -31,6 +31,20 @@ class Synthesized:
     def resources(self, kind: str) -> dict[str, dict[str, Any]]:
         return {name: resource for name, resource in self.template["Resources"].items() if resource["Type"] == kind}
 
+    def http_api(self, kind: str) -> dict[str, dict[str, Any]]:
+        """The `AWS::ApiGatewayV2::*` resources of the HTTP API (the WebSocket API's: test_realtime_stack.py)."""
+        apis = {
+            name
+            for name, api in self.resources("AWS::ApiGatewayV2::Api").items()
+            if api["Properties"].get("ProtocolType") == "HTTP"
+        }
+        found = self.resources(kind)
+        if kind == "AWS::ApiGatewayV2::Api":
+            return {name: resource for name, resource in found.items() if name in apis}
+        return {
+            name: resource for name, resource in found.items() if resource["Properties"]["ApiId"].get("Ref") in apis
+        }
+
 
 def synthesize(context: dict[str, Any], outdir: Path) -> Synthesized:
     from infra.app import build_app

@@ -20,7 +20,6 @@ STATEFUL_IDS = {
     "MediaNotifications2E8C38A3": "Custom::S3BucketNotifications",
     "Assets9A31D427": "AWS::DynamoDB::Table",
     "IdempotencyC15CBC33": "AWS::DynamoDB::Table",
-    "CursorSecretABAE1358": "AWS::SecretsManager::Secret",
     "Users0A0EEA89": "AWS::Cognito::UserPool",
     "UsersSpa85E8690B": "AWS::Cognito::UserPoolClient",
 }
@@ -31,7 +30,7 @@ def resources(stack: cdk.Stack) -> dict[str, Any]:
 
 
 def test_stateful_resources_keep_their_logical_ids(template: dict[str, Any]) -> None:
-    # Then the bucket, its policy and notifications, the tables, the secret and the user pool have the ids they had
+    # Then the bucket, its policy and notifications, the tables and the user pool have the ids they had
     assert {logical_id: template["Resources"][logical_id]["Type"] for logical_id in STATEFUL_IDS} == STATEFUL_IDS
 
 

@@ -51,6 +51,9 @@ def _template_names(template: dict[str, Any]) -> ResourceNames:
         bucket_arn=f"<{media}.Arn>",
         bucket_name=f"<{media}>",
         function_arns={name: f"<{function_id}.Arn>" for name, function_id in ids.items()},
+        connections_table_arn=f"<{resource_id(template, 'AWS::DynamoDB::Table', 'Connections')}.Arn>",
+        websocket_api_arn="arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:"
+        f"<{resource_id(template, 'AWS::ApiGatewayV2::Api', 'WebSocket')}>",
     )
 
 

@@ -38,7 +38,7 @@ def test_routes_and_their_functions_equal_the_route_table(synthesized: Synthesiz
         for function_id in function_ids(template).values()
     }
     deployed = {}
-    for route in synthesized.resources("AWS::ApiGatewayV2::Route").values():
+    for route in synthesized.http_api("AWS::ApiGatewayV2::Route").values():
         integration_id = render(route["Properties"]["Target"]).removeprefix("integrations/<").removesuffix(">")
         integration = template["Resources"][integration_id]["Properties"]
         deployed[route["Properties"]["RouteKey"]] = handler_of[logical_id(integration["IntegrationUri"])]
@@ -48,7 +48,7 @@ def test_routes_and_their_functions_equal_the_route_table(synthesized: Synthesiz
 
 def test_cors_equals_the_shared_cors_settings(synthesized: Synthesized) -> None:
     # Given the API's CORS configuration
-    (api,) = synthesized.resources("AWS::ApiGatewayV2::Api").values()
+    (api,) = synthesized.http_api("AWS::ApiGatewayV2::Api").values()
     cors = api["Properties"]["CorsConfiguration"]
     # Then it is what the local server answers preflight with, for the origins given as context
     assert cors == {
@@ -78,7 +78,7 @@ def test_every_settings_model_validates_from_the_deployed_environment(template: 
 
 def test_environment_names_and_limits_equal_the_local_servers(template: dict[str, Any]) -> None:
     # Given what the local server gives every handler
-    local = function_environment("http://127.0.0.1:1", "x" * 32)
+    local = function_environment("http://127.0.0.1:1")
     for name, function_id in function_ids(template).items():
         environment = environment_of(template, function_id)
         # Then a deployed function reads no variable the local server does not also set
@@ -99,7 +99,7 @@ def test_local_server_sets_no_variable_that_no_function_reads() -> None:
     assert {settings_model(profile) for profile in PROFILES.values()} <= set(models)
     read = {variable for model in models for variable in environment_names(model)}
     # When the local server builds the handlers' environment
-    local = function_environment("http://127.0.0.1:1", "x" * 32, "http://127.0.0.1:2")
+    local = function_environment("http://127.0.0.1:1", "http://127.0.0.1:2")
     # Then, besides the SDK's and Powertools' own variables, it sets only what a function reads (so a setting
     # cannot differ between the two without one of them reading it)
     assert {key for key in local if not key.startswith(PLATFORM_PREFIXES)} - read == set()

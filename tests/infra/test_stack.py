@@ -11,7 +11,7 @@ from functions import system
 from infra.capabilities import PROFILES, Invocation
 from infra.environment import settings_model
 from tests.infra.conftest import EXTERNAL_ISSUER_CONTEXT, TEST_CONTEXT, Synthesized, synthesize
-from tests.infra.template_tools import function_ids, logical_id, permissions_of, render, resource_id
+from tests.infra.template_tools import function_ids, logical_id, permissions_of, render, resource_id, statements_of
 from tests.table_support import assert_table_is_schema
 
 ORIGINALS = f"<MEDIA.Arn>/{system.ORIGINALS_PREFIX}*"
@@ -108,9 +108,11 @@ def test_async_functions_have_failure_queues_retries_and_alarms(synthesized: Syn
     ids = function_ids(synthesized.template)
     asynchronous = {name for name in system.FUNCTIONS if PROFILES[name].invocation.asynchronous}
     assert {"thumbnail", "purge", "ingest_worker"} & set(system.FUNCTIONS) <= asynchronous
+    # (a stream's event source mapping has its own retries and destination: tests/infra/test_realtime_stack.py)
+    invoked = {name for name in asynchronous if PROFILES[name].invocation is not Invocation.ASSET_STREAM}
     # Then each asynchronous function sends failed events to its own SQS queue, with bounded retries and age
-    assert set(configs) == {ids[name] for name in asynchronous}
-    for name in asynchronous:
+    assert set(configs) == {ids[name] for name in invoked}
+    for name in invoked:
         properties = configs[ids[name]]["Properties"]
         queue_id = logical_id(properties["DestinationConfig"]["OnFailure"]["Destination"])
         assert synthesized.template["Resources"][queue_id]["Type"] == "AWS::SQS::Queue"
@@ -181,10 +183,10 @@ def test_authorizer_on_every_route_except_the_public_ones(synthesized: Synthesiz
     # Given the routes of the HTTP API
     routes = {
         item["Properties"]["RouteKey"]: item["Properties"]
-        for item in synthesized.resources("AWS::ApiGatewayV2::Route").values()
+        for item in synthesized.http_api("AWS::ApiGatewayV2::Route").values()
     }
-    (authorizer_id,) = synthesized.resources("AWS::ApiGatewayV2::Authorizer")
-    public = {"GET /health", "GET /openapi.json", "GET /docs", "$default"}
+    (authorizer_id,) = synthesized.http_api("AWS::ApiGatewayV2::Authorizer")
+    public = {"GET /health", "GET /openapi.json", "GET /docs", "OPTIONS /{proxy+}"}
     # Then every route of the table is deployed, the public ones without auth and all others with the JWT authorizer
     assert {route.route_key for route in system.ROUTES if not route.auth} == public
     for route in system.ROUTES:
@@ -197,9 +199,37 @@ def test_authorizer_on_every_route_except_the_public_ones(synthesized: Synthesiz
             assert deployed["AuthorizerId"] == {"Ref": authorizer_id}
 
 
+def test_unmatched_paths_need_the_jwt_and_only_options_passes_without_it(synthesized: Synthesized) -> None:
+    # Given the HTTP API's routes, its stage and its CORS configuration
+    routes = {
+        item["Properties"]["RouteKey"]: item["Properties"]
+        for item in synthesized.http_api("AWS::ApiGatewayV2::Route").values()
+    }
+    (authorizer_id,) = synthesized.http_api("AWS::ApiGatewayV2::Authorizer")
+    (api,) = synthesized.http_api("AWS::ApiGatewayV2::Api").values()
+    (stage,) = synthesized.http_api("AWS::ApiGatewayV2::Stage").values()
+    settings = stage["Properties"]["RouteSettings"]
+    # Then `$default` goes through the JWT authorizer: an unknown path without a token invokes nothing
+    assert routes["$default"]["AuthorizationType"] == "JWT"
+    assert routes["$default"]["AuthorizerId"] == {"Ref": authorizer_id}
+    # And `OPTIONS /{proxy+}` (which API Gateway ranks above `$default`) needs none, so preflights of every path pass
+    options = routes["OPTIONS /{proxy+}"]
+    assert options["AuthorizationType"] == "NONE" and "AuthorizerId" not in options
+    assert "OPTIONS" in api["Properties"]["CorsConfiguration"]["AllowMethods"]
+    # And it is integrated (AWS's guide asks for an integration) with the docs function, the cheapest
+    integration_id = render(options["Target"]).removeprefix("integrations/<").removesuffix(">")
+    integration = synthesized.template["Resources"][integration_id]
+    assert function_ids(synthesized.template)["docs"] in render(integration["Properties"]["IntegrationUri"])
+    # And it has the smallest bucket of all routes (those with their own and the stage's default)
+    own = settings["OPTIONS /{proxy+}"]
+    for bucket in [*settings.values(), stage["Properties"]["DefaultRouteSettings"]]:
+        assert own["ThrottlingRateLimit"] <= bucket["ThrottlingRateLimit"]
+        assert own["ThrottlingBurstLimit"] <= bucket["ThrottlingBurstLimit"]
+
+
 def test_default_authorizer_is_the_stacks_cognito_user_pool(synthesized: Synthesized) -> None:
     # Given the default (no issuer in context) synthesis
-    (authorizer,) = synthesized.resources("AWS::ApiGatewayV2::Authorizer").values()
+    (authorizer,) = synthesized.http_api("AWS::ApiGatewayV2::Authorizer").values()
     (pool_id,) = synthesized.resources("AWS::Cognito::UserPool")
     (client_id,) = synthesized.resources("AWS::Cognito::UserPoolClient")
     # Then the JWT authorizer trusts that pool's issuer and its SPA client
@@ -229,7 +259,7 @@ def external_issuer(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 
 def test_external_issuer_replaces_the_user_pool(external_issuer: Synthesized) -> None:
     # Given a synthesis with jwtIssuer and jwtAudience in context
-    (authorizer,) = external_issuer.resources("AWS::ApiGatewayV2::Authorizer").values()
+    (authorizer,) = external_issuer.http_api("AWS::ApiGatewayV2::Authorizer").values()
     # Then the authorizer trusts that issuer and audience, and the stack makes no user pool
     assert authorizer["Properties"]["JwtConfiguration"] == {
         "Issuer": EXTERNAL_ISSUER_CONTEXT["jwtIssuer"],
@@ -241,7 +271,7 @@ def test_external_issuer_replaces_the_user_pool(external_issuer: Synthesized) ->
 
 def test_stage_is_throttled_and_access_logged(synthesized: Synthesized) -> None:
     # Given the API's stage
-    (stage,) = synthesized.resources("AWS::ApiGatewayV2::Stage").values()
+    (stage,) = synthesized.http_api("AWS::ApiGatewayV2::Stage").values()
     properties = stage["Properties"]
     # Then it throttles and writes access logs to a group with retention
     assert properties["DefaultRouteSettings"]["ThrottlingRateLimit"] > 0
@@ -253,9 +283,9 @@ def test_stage_is_throttled_and_access_logged(synthesized: Synthesized) -> None:
 
 def test_stage_throttles_every_route_as_the_route_table_says(synthesized: Synthesized) -> None:
     # Given the API's stage and its routes
-    ((stage_id, stage),) = synthesized.resources("AWS::ApiGatewayV2::Stage").items()
+    ((stage_id, stage),) = synthesized.http_api("AWS::ApiGatewayV2::Stage").items()
     properties = stage["Properties"]
-    route_ids = synthesized.resources("AWS::ApiGatewayV2::Route")
+    route_ids = synthesized.http_api("AWS::ApiGatewayV2::Route")
     # Then the default route settings are the stage's bucket
     default = properties["DefaultRouteSettings"]
     assert (default["ThrottlingRateLimit"], default["ThrottlingBurstLimit"]) == (
@@ -271,7 +301,9 @@ def test_stage_throttles_every_route_as_the_route_table_says(synthesized: Synthe
         for route in system.ROUTES
         if route.throttle is not None
     }
-    assert {"GET /health", "GET /openapi.json", "GET /docs", "$default"} <= set(properties["RouteSettings"])
+    assert {"GET /health", "GET /openapi.json", "GET /docs", "OPTIONS /{proxy+}", "$default"} <= set(
+        properties["RouteSettings"]
+    )
     # And it is smaller than the signed-in routes' bucket
     for route in system.ROUTES:
         if route.throttle is not None:
@@ -294,10 +326,26 @@ def test_thumbnail_reads_originals_writes_thumbs_and_never_writes_originals(temp
 
 
 def test_only_purge_and_delete_paths_delete_media(template: dict[str, Any]) -> None:
-    # Then thumbnails are deleted only by purge and the gallery's delete path
-    assert holders(template, "s3:DeleteObject", THUMBS) == {"gallery", "purge"}
-    # And originals also by the thumbnail function, which removes an original nobody asked for (no record)
-    assert holders(template, "s3:DeleteObject", ORIGINALS) == {"gallery", "purge", "thumbnail"}
+    # Then every version of a thumbnail or an original is deleted only by purge and the gallery's delete path
+    for prefix in (THUMBS, ORIGINALS):
+        assert holders(template, "s3:DeleteObjectVersion", prefix) == {"gallery", "purge"}
+    assert holders(template, "s3:ListBucketVersions", "<MEDIA.Arn>") == {"gallery", "purge"}
+    # And no function deletes a thumbnail the plain way (which only hides it behind a delete marker); only the
+    # thumbnail function does so to an original nobody asked for (no record)
+    assert holders(template, "s3:DeleteObject", THUMBS) == set()
+    assert holders(template, "s3:DeleteObject", ORIGINALS) == {"thumbnail"}
+
+
+def test_listing_versions_is_limited_to_the_media_prefixes(template: dict[str, Any]) -> None:
+    # Given every statement that allows ListBucketVersions
+    for function_id in function_ids(template).values():
+        for statement in statements_of(template, function_id):
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            if "s3:ListBucketVersions" in actions:
+                # Then it holds only for prefixes under originals/ and thumbs/
+                assert statement["Condition"] == {
+                    "StringLike": {"s3:prefix": [f"{system.ORIGINALS_PREFIX}*", f"{system.THUMBS_PREFIX}*"]}
+                }
 
 
 def test_only_purge_and_delete_paths_delete_records(template: dict[str, Any]) -> None:
@@ -328,18 +376,20 @@ def test_gallery_and_purge_rewrite_originals_only_as_a_copy_of_themselves(
     # original onto itself so S3 announces it again)
     from tests.infra.template_tools import statements_of
 
+    cursor_key = f"<MEDIA.Arn>/{system.CURSOR_SECRET_KEY}"  # created once, never overwritten: a test of its own
+    media = resource_id(template, "AWS::S3::Bucket", "Media")
     statements = [
         statement
         for statement in statements_of(template, function_ids(template)[function])
-        if "s3:PutObject" in statement["Action"]
+        if "s3:PutObject" in statement["Action"] and render(statement["Resource"]).replace(media, "MEDIA") != cursor_key
     ]
     # Then it holds only under the condition that the object is copied from originals/, and nothing else is put
     assert len(statements) == 1
     copy_source = statements[0]["Condition"]["StringLike"]["s3:x-amz-copy-source"]
     assert render(copy_source).endswith(f"/{system.ORIGINALS_PREFIX}*")
-    assert {resource for action, resource in named_permissions(template, function) if action == "s3:PutObject"} == {
-        ORIGINALS
-    }
+    assert {resource for action, resource in named_permissions(template, function) if action == "s3:PutObject"} - {
+        cursor_key
+    } == {ORIGINALS}
 
 
 def test_purge_may_read_originals_to_re_announce_them(template: dict[str, Any]) -> None:
@@ -362,7 +412,8 @@ def test_only_the_functions_asking_whether_an_original_exists_may_list_and_only_
 
     for name in system.FUNCTIONS:
         for statement in statements_of(template, function_ids(template)[name]):
-            if "s3:ListBucket" in statement["Action"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            if "s3:ListBucket" in actions:
                 assert statement["Condition"] == {"StringLike": {"s3:prefix": f"{system.ORIGINALS_PREFIX}*"}}, name
 
 
@@ -433,7 +484,8 @@ def test_no_function_holds_wildcard_actions_or_resources(template: dict[str, Any
             # Then every action is named and every resource is ours, at most narrowed by a prefix
             assert "*" not in action, (name, action)
             assert resource != "*", (name, action)
-            assert resource.startswith(("<MEDIA.Arn>/", "<ASSETS.Arn>", "<Idempotency", "<Ingest", "<Gallery", "<")), (
+            ours = ("<MEDIA.Arn>/", "<ASSETS.Arn>", "<Idempotency", "<Ingest", "<Gallery", "<")
+            assert resource.startswith((*ours, "arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<")), (
                 name,
                 resource,
             )
@@ -497,17 +549,38 @@ def test_media_bucket_is_private_encrypted_tls_only_and_tidy(synthesized: Synthe
     assert bucket["DeletionPolicy"] == "Retain", bucket_id
 
 
-def test_cursor_secret_is_a_dynamic_reference_never_a_value(template: dict[str, Any]) -> None:
-    ids = function_ids(template)
-    (secret_id,) = [
-        name for name, item in template["Resources"].items() if item["Type"] == "AWS::SecretsManager::Secret"
-    ]
-    for function_id in ids.values():
+def test_no_cursor_secret_in_any_environment_nor_in_secrets_manager(template: dict[str, Any]) -> None:
+    # Given every function's environment
+    for function_id in function_ids(template).values():
         variables = template["Resources"][function_id]["Properties"].get("Environment", {}).get("Variables", {})
-        if "CURSOR_SECRET" in variables:
-            # Then the value is resolved by CloudFormation from the generated secret at deploy time
-            assert render(variables["CURSOR_SECRET"]) == f"{{{{resolve:secretsmanager:<{secret_id}>:SecretString:::}}}}"
-    assert "GenerateSecretString" in template["Resources"][secret_id]["Properties"]
+        # Then none holds a secret or a reference to one (lambda:GetFunctionConfiguration would show its value)
+        assert "CURSOR_SECRET" not in variables, function_id
+        assert not any("resolve:secretsmanager" in render(value) for value in variables.values()), function_id
+    # And the stack keeps no Secrets Manager secret (reading one from the isolated subnets needs a paid endpoint)
+    assert not [item for item in template["Resources"].values() if item["Type"] == "AWS::SecretsManager::Secret"]
+
+
+def test_only_the_gallery_reads_and_creates_the_cursor_key_and_only_with_if_none_match(
+    template: dict[str, Any],
+) -> None:
+    # Given the cursor key's object
+    key = f"<MEDIA.Arn>/{system.CURSOR_SECRET_KEY}"
+    # Then only the function that signs cursors may read it or write it
+    assert holders(template, "s3:GetObject", key) == {"gallery"}
+    assert holders(template, "s3:PutObject", key) == {"gallery"}
+    # And its statements name exactly that key, the write only as a create (`If-None-Match: *`, never an overwrite)
+    media = resource_id(template, "AWS::S3::Bucket", "Media")
+    on_key = []
+    for statement in statements_of(template, function_ids(template)["gallery"]):
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        rendered = [render(resource).replace(media, "MEDIA") for resource in resources]
+        if key in rendered:
+            assert rendered == [key]
+            on_key.append((statement["Action"], statement.get("Condition")))
+    assert sorted(on_key, key=str) == [
+        ("s3:GetObject", None),
+        ("s3:PutObject", {"Null": {"s3:if-none-match": "false"}}),
+    ]
 
 
 def test_outputs_name_what_a_client_needs(template: dict[str, Any]) -> None:

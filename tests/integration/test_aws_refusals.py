@@ -179,10 +179,13 @@ def test_one_asset_failing_in_the_sweep_and_one_in_the_purge_stop_nothing_else(
     with refusing(
         dynamodb_events,
         "dynamodb",
-        "DeleteItem",
+        "TransactWriteItems",  # a record's delete is one transaction with its owner's usage
         code="ProvisionedThroughputExceededException",
         status=400,
-        when=lambda params: params["Key"]["asset_id"]["S"] == refused.id,
+        when=lambda params: any(
+            item.get("Delete", {}).get("Key", {}).get("asset_id", {}).get("S") == refused.id
+            for item in params["TransactItems"]
+        ),
     ):
         result = handler(scheduled_event(now), FakeContext())
 

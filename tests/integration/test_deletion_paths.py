@@ -10,7 +10,7 @@ import pytest
 from functions.common.deletion import DeletionFailed, claim, delete_forever, object_keys
 from functions.common.errors import Conflict, NotInTrash, TransientError
 from functions.common.repository import candidate_for
-from functions.common.storage import ObjectStore
+from functions.common.storage import ObjectStore, ObjectVersion
 from functions.gallery.logic import (
     BulkAction,
     BulkRequest,
@@ -120,7 +120,7 @@ class BrokenStore(ObjectStore):
     def __init__(self, store: ObjectStore, client: Any) -> None:
         super().__init__(store.bucket, client=client)
 
-    def delete_batch(self, keys: list[str]) -> set[str]:
+    def delete_batch(self, versions: list[ObjectVersion]) -> set[str]:
         raise TransientError("S3 is down")
 
 

@@ -65,7 +65,7 @@ def handler(
 ) -> Iterator[Any]:
     from functions.ingest import handler as ingest
 
-    environment = function_environment(monkeypatch, CURSOR_SECRET="s" * 32, STRICT_PROBLEMS="true")
+    environment = function_environment(monkeypatch, STRICT_PROBLEMS="true")
     next(environment)
     wiring.collaborators.use(
         Ingester(

@@ -178,6 +178,19 @@ def test_same_key_from_another_user_is_another_request(ingester: Ingester, invok
     assert mine.asset.id != theirs.asset.id
 
 
+def test_owners_whose_sub_and_key_join_to_the_same_string_make_two_requests(
+    ingester: Ingester, invoker: RecordingInvoker
+) -> None:
+    # Given owner `team#alice` with key `k1`, and owner `team` with key `alice#k1`: both join to `team#alice#k1`
+    request = IngestRequest(url=URL)
+    theirs = start_ingest(owner="team#alice", request=request, idempotency_key="k1", wait_seconds=0, ingester=ingester)
+    # When the second sends the same body
+    mine = start_ingest(owner="team", request=request, idempotency_key="alice#k1", wait_seconds=0, ingester=ingester)
+    # Then it is a request of its own, with its own asset, not a replay of the other owner's
+    assert mine.asset.id != theirs.asset.id
+    assert len(invoker.payloads) == 2
+
+
 def test_same_key_with_another_body_is_a_409(ingester: Ingester) -> None:
     # Given
     start_ingest(owner="alice", request=IngestRequest(url=URL), idempotency_key="k2", wait_seconds=0, ingester=ingester)

@@ -153,7 +153,8 @@ def test_stack_inference_takes_the_outermost_feature_frame(s3: Any) -> None:
     # When thumbnail code writes an original, and the purge runs code of the thumbnail package
     with pytest.raises(Exception, match="assumed-role/thumbnail/thumbnail is not authorized to perform: s3:PutObject"):
         run_in_module("functions.thumbnail.logic", write_original)
-    nested = lambda: run_in_module("functions.thumbnail.logic", lambda: store.delete_many(["originals/alice/1"]))  # noqa: E731
+    delete_forever = lambda: store.delete_batch(store.versions("originals/alice/1"))  # noqa: E731
+    nested = lambda: run_in_module("functions.thumbnail.logic", delete_forever)  # noqa: E731
     run_in_module("functions.purge.handler", nested)
     # Then shared code alone (functions.common) runs unrestricted
     run_in_module("functions.common.storage", write_original)

@@ -12,7 +12,7 @@ from functions.common.errors import Conflict, TransientError
 from functions.common.models import AssetStatus
 from functions.common.repository import AssetRepository, Candidate, StoredAsset
 from functions.common.repository.tooling import dynamodb_client
-from functions.common.storage import ObjectStore
+from functions.common.storage import ObjectStore, ObjectVersion
 from functions.gallery.logic import PatchRequest, patch_asset
 from functions.purge.logic import cutoffs, purge
 from tests.integration.purge_support import (
@@ -228,12 +228,12 @@ class CrashingStore(ObjectStore):
         super().__init__(store.bucket, client=client)
         self.crashed = False
 
-    def delete_batch(self, keys: list[str]) -> set[str]:
+    def delete_batch(self, versions: list[ObjectVersion]) -> set[str]:
         if not self.crashed:
             self.crashed = True
-            super().delete_batch(keys[: len(keys) // 2])
+            super().delete_batch(versions[: len(versions) // 2])
             raise TransientError("connection reset")
-        return super().delete_batch(keys)
+        return super().delete_batch(versions)
 
 
 def test_s3_delete_failing_half_way_then_a_rerun_finishes(repository, store, s3_client, now):
@@ -288,9 +288,9 @@ class RefusingStore(ObjectStore):
         super().__init__(store.bucket, client=client)
         self.refused = refused
 
-    def delete_batch(self, keys: list[str]) -> set[str]:
-        super().delete_batch([key for key in keys if key not in self.refused])
-        return {key for key in keys if key in self.refused}
+    def delete_batch(self, versions: list[ObjectVersion]) -> set[str]:
+        super().delete_batch([version for version in versions if version.key not in self.refused])
+        return {version.key for version in versions if version.key in self.refused}
 
 
 def test_one_failing_item_never_stops_the_others(repository, store, s3_client, now):

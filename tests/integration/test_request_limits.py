@@ -153,6 +153,11 @@ def test_the_largest_item_the_bounds_allow_fits_dynamodb(handlers: dict[str, Any
     sent: list[dict[str, Any]] = []
     client = dynamodb_client(repository)
     client.meta.events.register("provide-client-params.dynamodb.PutItem", lambda params, **_: sent.append(params))
+    # A creation is counted towards the owner's quota: its Put is one item of a transaction.
+    client.meta.events.register(
+        "provide-client-params.dynamodb.TransactWriteItems",
+        lambda params, **_: sent.extend(item["Put"] for item in params["TransactItems"] if "Put" in item),
+    )
     fields = {
         "filename": wide * 255,
         "prompt": wide * 10_000,

@@ -21,6 +21,7 @@ from functions.common.storage import ObjectStore
 from functions.thumbnail.imaging import Thumbnail, make_thumbnail
 from functions.thumbnail.logic import RecordsFailed, Thumbnailer, process_event
 from tests.conftest import BUCKET
+from tests.crafted_images import corpus
 from tests.imagegen import pixel
 from tests.jpeg_bombs import progressive_jpeg, with_last_scan_repeated
 from tests.thumbnail_support import created_event, image_bytes, new_asset, quadrants
@@ -284,6 +285,22 @@ def test_a_scan_bomb_fails_its_asset_as_too_complex_without_a_retry(
     # Then the asset is failed with `image_too_complex` and the invocation returns normally (nothing to retry)
     asset = repository.get(OWNER, "SB").asset
     assert outcomes == {f"originals/{OWNER}/SB": "failed"}
+    assert asset.error is not None and asset.error.code == "image_too_complex"
+
+
+@pytest.mark.parametrize("name", ["png-64-ztxt-of-1mb", "avif-crop-64-of-4mp", "heif-grid-64-tiles"])
+def test_a_crafted_file_fails_its_asset_as_too_complex_without_a_retry(
+    s3_client: Any, repository: AssetRepository, thumbnailer_for: Callable[..., Thumbnailer], now: datetime, name: str
+) -> None:
+    # Given a crafted file (text-chunk bomb, crop of a far larger image, grid of far larger tiles), uploaded
+    etag = _upload(s3_client, repository, "CF", corpus()[name].data, now)
+
+    # When its event is processed
+    outcomes = process_event(_event("CF", etag), thumbnailer=thumbnailer_for())
+
+    # Then the asset is failed with `image_too_complex` and the invocation returns normally (nothing to retry)
+    asset = repository.get(OWNER, "CF").asset
+    assert outcomes == {f"originals/{OWNER}/CF": "failed"}
     assert asset.error is not None and asset.error.code == "image_too_complex"
 
 

@@ -114,9 +114,12 @@ def test_anonymous_requests_past_their_burst_get_429_while_signed_in_routes_stil
 def test_unmatched_paths_share_the_default_routes_small_bucket() -> None:
     # Given the local gateway with the deployed limits and a clock that stands still
     calls: list[str] = []
-    client, _ = _gateway(calls, FakeClock())
+    client, authority = _gateway(calls, FakeClock())
     # When a scanner tries many unknown paths without a token
     answers = [client.get(f"/scan/{n}").status_code for n in range(PUBLIC_THROTTLE.burst + 1)]
-    # Then `$default`'s function answers the burst (its 404), and the next one is throttled before any function runs
-    assert answers == [200] * PUBLIC_THROTTLE.burst + [429]
-    assert calls == ["$default"] * PUBLIC_THROTTLE.burst
+    # Then the authorizer refuses the burst and the bucket (checked first) the next one, and no function ever runs
+    assert answers == [401] * PUBLIC_THROTTLE.burst + [429]
+    assert calls == []
+    # And a signed-in user's unknown path shares that small bucket: `$default` has one bucket, whoever calls
+    bearer = {"Authorization": f"Bearer {authority.issue('alice')}"}
+    assert client.get("/scan/mine", headers=bearer).status_code == 429

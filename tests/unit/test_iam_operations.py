@@ -50,6 +50,30 @@ def test_delete_objects_needs_delete_object_per_key() -> None:
     ]
 
 
+def test_delete_objects_of_versions_needs_delete_object_version_per_key() -> None:
+    # When
+    objects = [{"Key": "originals/a/1", "VersionId": "v1"}, {"Key": "originals/a/1", "VersionId": "v2"}]
+    requests = requests_for("s3", "DeleteObjects", {"Bucket": "media", "Delete": {"Objects": objects}}, ARNS)
+    # Then
+    assert requests == [Request("s3:DeleteObjectVersion", "arn:aws:s3:::media/originals/a/1")] * 2
+
+
+def test_list_object_versions_needs_list_bucket_versions_with_the_prefix() -> None:
+    # When
+    requests = requests_for("s3", "ListObjectVersions", {"Bucket": "media", "Prefix": "thumbs/a/1.webp"}, ARNS)
+    # Then
+    assert requests == [Request("s3:ListBucketVersions", "arn:aws:s3:::media", {"s3:prefix": "thumbs/a/1.webp"})]
+
+
+def test_a_conditional_put_carries_its_condition_keys() -> None:
+    # When
+    create = requests_for("s3", "PutObject", {"Bucket": "media", "Key": "k", "IfNoneMatch": "*"}, ARNS)
+    plain = requests_for("s3", "PutObject", {"Bucket": "media", "Key": "k"}, ARNS)
+    # Then
+    assert create == [Request("s3:PutObject", "arn:aws:s3:::media/k", {"s3:if-none-match": "*"})]
+    assert plain == [Request("s3:PutObject", "arn:aws:s3:::media/k", {})]
+
+
 def test_list_objects_needs_list_bucket_with_the_prefix_only_when_given() -> None:
     # When
     with_prefix = requests_for("s3", "ListObjectsV2", {"Bucket": "media", "Prefix": "originals/a/1"}, ARNS)

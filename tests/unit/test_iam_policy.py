@@ -125,6 +125,29 @@ def test_string_not_like_holds_for_an_absent_key_as_iam_does(context: dict[str, 
     assert (allowing_statement(policy, Request("s3:ListBucket", BUCKET, context)) is not None) is allowed
 
 
+@pytest.mark.parametrize(
+    ("null", "context", "allowed"),
+    [
+        ("false", {"s3:if-none-match": "*"}, True),
+        ("false", {}, False),
+        ("true", {}, True),
+        ("true", {"s3:if-none-match": "*"}, False),
+    ],
+)
+def test_null_tells_whether_the_request_carries_the_key(null: str, context: dict[str, str], allowed: bool) -> None:
+    # Given a put allowed only when the request does (or does not) carry If-None-Match
+    policy = [
+        StatementSpec(
+            sid="C",
+            actions=("s3:PutObject",),
+            resources=(f"{BUCKET}/k",),
+            conditions={"Null": {"s3:if-none-match": null}},
+        )
+    ]
+    # When / Then
+    assert (allowing_statement(policy, Request("s3:PutObject", f"{BUCKET}/k", context)) is not None) is allowed
+
+
 def test_every_condition_must_hold() -> None:
     # Given
     policy = [

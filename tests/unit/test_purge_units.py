@@ -14,6 +14,7 @@ from functions.common.deletion import BatchDeleter, DeletionResult, object_keys
 from functions.common.errors import TransientError
 from functions.common.models import Asset, AssetStatus
 from functions.common.settings import PurgeSettings, load_settings
+from functions.common.storage import ObjectVersion
 from functions.purge.logic import PurgeReport, cutoffs
 from tests.builders import new_asset
 
@@ -31,12 +32,18 @@ def asset(n: int) -> Asset:
 class FakeStore:
     """Records every DeleteObjects call; fails the calls whose number is in `failing_calls`."""
 
-    def __init__(self, failing_calls: Iterable[int] = ()) -> None:
+    def __init__(self, failing_calls: Iterable[int] = (), unlistable: Iterable[str] = ()) -> None:
         self.calls: list[list[str]] = []
         self.failing_calls = set(failing_calls)
+        self.unlistable = set(unlistable)
 
-    def delete_batch(self, keys: list[str]) -> set[str]:
-        self.calls.append(list(keys))
+    def versions(self, key: str) -> list[ObjectVersion]:
+        if key in self.unlistable:
+            raise TransientError("ListObjectVersions: slow down")
+        return [ObjectVersion(key, "v1")]
+
+    def delete_batch(self, versions: list[ObjectVersion]) -> set[str]:
+        self.calls.append([version.key for version in versions])
         if len(self.calls) in self.failing_calls:
             raise TransientError("boom")
         return set()
@@ -120,6 +127,21 @@ def test_a_failed_call_fails_only_the_assets_it_touched_and_releases_them():
     assert set(result.failed) == in_failed_call
     assert set(repository.released) == in_failed_call
     assert set(repository.deleted) == {item.id for item in assets} - in_failed_call
+
+
+def test_an_asset_whose_versions_cannot_be_listed_fails_alone_and_is_released():
+    # Given three claimed assets, the second's thumbnail versions unlistable
+    assets = [asset(n) for n in range(3)]
+    store = FakeStore(unlistable={assets[1].thumb_key})
+    repository = FakeRepository(store)
+
+    # When they are deleted
+    result = run(deleter(store, repository, 1000), assets)
+
+    # Then only that one failed, was released and had none of its objects deleted; the others went
+    assert set(result.failed) == {assets[1].id} and repository.released == [assets[1].id]
+    assert sorted(repository.deleted) == sorted([assets[0].id, assets[2].id])
+    assert not set(object_keys(assets[1])) & {key for call in store.calls for key in call}
 
 
 def test_cutoffs_are_epoch_ms_whatever_the_timezone():

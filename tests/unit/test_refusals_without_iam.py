@@ -77,6 +77,11 @@ class StrictS3:
             raise error("CopyObject", "InternalError", 500)
         return {}
 
+    def list_object_versions(self, *, Bucket: str, Prefix: str) -> dict[str, Any]:
+        self.calls.append("ListObjectVersions")
+        keys = sorted(key for key in self.objects if key.startswith(Prefix))
+        return {"Versions": [{"Key": key, "VersionId": "null"} for key in keys], "IsTruncated": False}
+
     def delete_objects(self, *, Bucket: str, Delete: dict[str, Any]) -> dict[str, Any]:
         self.calls.append("DeleteObjects")
         for item in Delete["Objects"]:
@@ -174,31 +179,44 @@ def test_reading_bytes_replaced_since_is_object_changed() -> None:
         store.read("originals/alice/X", etag=info.etag)
 
 
-def test_delete_claimed_is_one_conditional_delete_item_per_record_never_batch_write() -> None:
-    # Given a repository whose DynamoDB expects exactly two DeleteItem calls (anything else fails the test)
+def test_delete_claimed_is_one_read_and_one_conditional_transaction_per_record_never_batch_write() -> None:
+    # Given a repository whose DynamoDB expects exactly these calls (anything else fails the test): a read of each
+    # record, claimed A1 at version 3 holding 70 bytes, A2 no longer claimed; then A1's delete with its owner's usage
+    from functions.common.repository.mapping import to_attributes
+    from functions.common.repository.model import asset_model
+
     repository = AssetRepository("unit-assets")
     client = dynamodb_client(repository)
-    condition = "(attribute_not_exists (#0) OR attribute_exists (#1))"
+    sent: list[dict[str, Any]] = []
+    client.meta.events.register(
+        "provide-client-params.dynamodb.TransactWriteItems", lambda params, **_: sent.append(params)
+    )
+    model = asset_model("unit-assets")
+
+    def item(asset_id: str, *, deleting: bool) -> dict[str, Any]:
+        asset = new_asset(created_at=NOW, asset_id=asset_id, trashed_at=NOW, deleting=deleting, stored_bytes=70)
+        return dict(model(**to_attributes(asset), version=3).serialize())
+
+    def read(asset_id: str) -> dict[str, Any]:
+        key = {"owner": {"S": "alice"}, "asset_id": {"S": asset_id}}
+        return {"TableName": "unit-assets", "Key": key, "ConsistentRead": True, "ReturnConsumedCapacity": "TOTAL"}
+
     with Stubber(client) as stub:
-        for asset_id in ("A1", "A2"):
-            expected = {
-                "TableName": "unit-assets",
-                "Key": {"owner": {"S": "alice"}, "asset_id": {"S": asset_id}},
-                "ConditionExpression": condition,
-                "ExpressionAttributeNames": {"#0": "asset_id", "#1": "deleting_ms"},
-                "ReturnConsumedCapacity": "TOTAL",
-            }
-            if asset_id == "A1":
-                stub.add_response("delete_item", {}, expected)
-            else:
-                stub.add_client_error("delete_item", "ConditionalCheckFailedException", expected_params=expected)
+        stub.add_response("get_item", {"Item": item("A1", deleting=True)}, read("A1"))
+        stub.add_response("transact_write_items", {})
+        stub.add_response("get_item", {"Item": item("A2", deleting=False)}, read("A2"))
 
         # When two claimed records are deleted
         refused = repository.delete_claimed([("alice", "A1"), ("alice", "A2"), ("alice", "A1")])
 
-        # Then each got its own conditional DeleteItem; the one no longer claimed is reported, not deleted
+        # Then the claimed one went at the version read, uncounting its asset and bytes in the same transaction;
+        # the one no longer claimed is reported, not deleted
         stub.assert_no_pending_responses()
     assert list(refused) == ["A2"] and "no longer claimed" in refused["A2"]
+    ((delete, usage),) = [[item.get("Delete") or item["Update"] for item in params["TransactItems"]] for params in sent]
+    assert delete["Key"]["asset_id"] == {"S": "A1"} and {"N": "3"} in delete["ExpressionAttributeValues"].values()
+    assert usage["Key"]["asset_id"] == {"S": "#usage"}
+    assert sorted(value["N"] for value in usage["ExpressionAttributeValues"].values()) == ["-1", "-70"]
 
 
 def gallery(repository: FakeRepository, store: ObjectStore) -> Gallery:

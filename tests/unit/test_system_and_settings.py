@@ -4,9 +4,9 @@ import pytest
 from pydantic import ValidationError
 
 from functions.common.settings import ApiSettings, load_settings
-from functions.system import FUNCTIONS, ROUTES, STAGE_THROTTLE
+from functions.system import CORS_OPTIONS_ROUTE, FUNCTIONS, ROUTES, STAGE_THROTTLE
 
-ENV = {"ASSET_TABLE_NAME": "t", "MEDIA_BUCKET_NAME": "b", "CURSOR_SECRET": "s" * 32}
+ENV = {"ASSET_TABLE_NAME": "t", "MEDIA_BUCKET_NAME": "b"}
 
 
 def test_every_route_is_unique_and_served_by_a_known_function() -> None:
@@ -15,14 +15,26 @@ def test_every_route_is_unique_and_served_by_a_known_function() -> None:
     assert {route.function for route in ROUTES} <= set(FUNCTIONS)
 
 
-def test_only_health_docs_and_the_fallback_are_public() -> None:
+def test_only_health_docs_and_the_options_fallback_are_public() -> None:
     public = {route.route_key for route in ROUTES if not route.auth}
-    assert public == {"GET /health", "GET /openapi.json", "GET /docs", "$default"}
+    assert public == {"GET /health", "GET /openapi.json", "GET /docs", "OPTIONS /{proxy+}"}
+
+
+def test_unmatched_paths_need_the_token_and_only_options_falls_back_without_one() -> None:
+    # Given the catch-all routes: `$default` and the greedy OPTIONS one that AWS's CORS guide puts beside it
+    default = next(route for route in ROUTES if route.route_key == "$default")
+    # Then `$default` is behind the authorizer, and both have the smallest bucket of the table
+    assert default.auth and not CORS_OPTIONS_ROUTE.auth and CORS_OPTIONS_ROUTE in ROUTES
+    for route in ROUTES:
+        for catch_all in (default, CORS_OPTIONS_ROUTE):
+            assert catch_all.effective_throttle.rate_per_second <= route.effective_throttle.rate_per_second
+            assert catch_all.effective_throttle.burst <= route.effective_throttle.burst
 
 
 def test_what_anyone_can_call_has_a_smaller_bucket_than_the_signed_in_routes() -> None:
-    # Given the routes a client without a token reaches (the public ones and unmatched paths)
-    anonymous = [route for route in ROUTES if not route.auth]
+    # Given the routes a client without a token reaches (the public ones, and `$default`'s bucket, which API Gateway
+    # takes from before the authorizer refuses an unmatched path)
+    anonymous = [route for route in ROUTES if not route.auth or route.route_key == "$default"]
     # Then each has its own throttle below the stage's, and every signed-in route has the stage's
     for route in ROUTES:
         if route in anonymous:
@@ -51,7 +63,7 @@ def test_environment_overrides_defaults() -> None:
     "broken",
     [
         {"ASSET_TABLE_NAME": ""},
-        {"CURSOR_SECRET": "short"},
+        {"MEDIA_BUCKET_NAME": ""},
         {"UPLOAD_URL_TTL_SECONDS": "301"},
         {"READ_URL_TTL_SECONDS": "3601"},
     ],

@@ -1,6 +1,7 @@
 // Signing in and out: the form shown to strangers and the user in the corner; `onChange` re-routes afterwards.
 import { forgetAll } from "./assets.js";
 import { h } from "./dom.js";
+import { startLive, stopLive } from "./live.js";
 import { showError } from "./messages.js";
 import { api } from "./session.js";
 
@@ -14,6 +15,7 @@ export function renderAccount(onChange) {
   account.replaceChildren(
     h("span", { className: "avatar", "aria-hidden": "true" }, api.user.slice(0, 1)),
     h("span", { className: "who" }, "Signed in as ", h("strong", { "data-testid": "current-user" }, api.user)),
+    h("span", { id: "live-status", className: "live-status", role: "status", "aria-label": "Live updates" }, liveText()),
     h("button", { type: "button", className: "button", onclick: () => signOut(onChange) }, "Sign out"),
   );
 }
@@ -34,6 +36,7 @@ export function renderSignIn(root, onChange) {
             event.preventDefault();
             try {
               await api.signIn(input.value.trim());
+              startLive();
               renderAccount(onChange);
               onChange();
             } catch (error) {
@@ -48,7 +51,12 @@ export function renderSignIn(root, onChange) {
   );
 }
 
+function liveText() {
+  return document.documentElement.dataset.live === "connected" ? "Live" : "Offline";
+}
+
 function signOut(onChange) {
+  stopLive();
   api.signOut();
   forgetAll();
   renderAccount(onChange);

@@ -121,6 +121,11 @@ export class Api {
     return this.request("POST", "/trash/empty");
   }
 
+  /** A single-use WebSocket URL (about a minute) for the live connection; the token never goes into a URL. */
+  realtimeTicket() {
+    return this.request("POST", "/realtime/ticket");
+  }
+
   ingest(url) {
     return this.request("POST", "/ingest", { url, assetType: "reference" });
   }

@@ -1,5 +1,17 @@
-// The Gallery and Trash views: a grid of cards paged over the cursor as it scrolls, kept in step with the assets.
-import { forget, remember, subscribe, unsubscribe } from "./assets.js";
+// The Gallery and Trash views: a grid of cards paged over the cursor as it scrolls, kept in step with the assets
+// (live events included: a card changes, appears or leaves as its asset does, in this tab or another).
+import { ApiError } from "./api.js";
+import {
+  forget,
+  known,
+  remember,
+  subscribe,
+  subscribeRemovals,
+  subscribeResync,
+  unsubscribe,
+  unsubscribeRemovals,
+  unsubscribeResync,
+} from "./assets.js";
 import { assetCard } from "./card.js";
 import { confirmAction } from "./confirm.js";
 import { h } from "./dom.js";
@@ -20,13 +32,23 @@ export class Grid {
     this.selection = new Selection(this);
     this.generation = 0;
     this.listener = (asset) => this.update(asset);
-    subscribe(this.listener);
+    this.removalListener = (id) => this.drop(id);
+    this.resyncListener = (ids) => this.refresh(ids);
+    this.listen();
     this.render();
     this.reload();
   }
 
+  listen() {
+    subscribe(this.listener);
+    subscribeRemovals(this.removalListener);
+    subscribeResync(this.resyncListener);
+  }
+
   dispose() {
     unsubscribe(this.listener);
+    unsubscribeRemovals(this.removalListener);
+    unsubscribeResync(this.resyncListener);
     this.observer?.disconnect();
   }
 
@@ -68,7 +90,7 @@ export class Grid {
     sessionStorage.setItem("gallery.view", view);
     this.view = view;
     this.dispose();
-    subscribe(this.listener);
+    this.listen();
     this.render();
     this.reload();
   }
@@ -142,9 +164,62 @@ export class Grid {
 
   update(asset) {
     const existing = this.list.querySelector(`[data-id="${CSS.escape(asset.id)}"]`);
-    if (!existing) return;
+    if (!existing) {
+      // A page being loaded remembers its assets before it shows them (they are in `order` already).
+      if (!this.order.includes(asset.id) && this.belongs(asset)) this.insert(asset);
+      return;
+    }
     if (this.belongs(asset)) existing.replaceWith(assetCard(asset, this));
     else this.drop(asset.id);
+  }
+
+  /** The view's order, newest first: by id (a ULID), and in the trash by the time it was trashed. */
+  sortKey(asset) {
+    return this.isTrash ? `${asset.trashedAt || ""}|${asset.id}` : asset.id;
+  }
+
+  /** Show an asset that now belongs here (made, restored, starred elsewhere) where the view's order puts it. */
+  insert(asset) {
+    const key = this.sortKey(asset);
+    const before = [...this.list.children].find((card) => {
+      const shown = known(card.dataset.id);
+      return shown && this.sortKey(shown) < key;
+    });
+    // Past the loaded pages it shows up when the grid scrolls there (an empty grid still loading takes it: it is
+    // newer than anything its first page can hold).
+    if (!before && !this.done && this.list.children.length) return;
+    const card = assetCard(asset, this);
+    if (before) before.before(card);
+    else this.list.append(card);
+    this.order.push(asset.id);
+    this.renderStatus();
+  }
+
+  /** Live events were lost or coalesced: refetch the first page (and the listed ids this grid shows). */
+  async refresh(ids) {
+    const generation = this.generation;
+    try {
+      const page = await api.gallery({ view: this.view, assetType: this.assetType, limit: PAGE_SIZE });
+      if (generation !== this.generation) return;
+      for (const asset of page.items) remember(asset);
+      const fresh = new Set(page.items.map((asset) => asset.id));
+      const shown = (ids || []).filter((id) => this.order.includes(id) && !fresh.has(id));
+      await Promise.all(shown.map((id) => this.recheck(id, generation)));
+    } catch (error) {
+      showError("Refreshing the gallery", error);
+    }
+  }
+
+  async recheck(id, generation) {
+    try {
+      const asset = await api.asset(id);
+      if (generation === this.generation) remember(asset);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) {
+        forget(id);
+        this.drop(id);
+      } else throw error;
+    }
   }
 
   drop(id) {

@@ -5,38 +5,39 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, PynamoDBException
+from pynamodb.exceptions import DoesNotExist, PutError, PynamoDBException
 from pynamodb.models import Model
 
 from functions.common.errors import NotFound
 from functions.common.models import Asset, AssetType, View
-from functions.common.ports import Page, StoredAsset
+from functions.common.ports import Page, Quota, StoredAsset
 from functions.common.repository.claims import DeletionClaimsTable
 from functions.common.repository.errors import raise_domain
 from functions.common.repository.ingests import IngestSlotsTable
 from functions.common.repository.mapping import sha256_partition, to_asset, to_attributes, view_partition
 from functions.common.repository.model import asset_model
 from functions.common.repository.sweeps import SweepQueries
+from functions.common.repository.usage import UsageTable
 
 
-class AssetRepository(DeletionClaimsTable, SweepQueries, IngestSlotsTable):
+class AssetRepository(DeletionClaimsTable, SweepQueries, IngestSlotsTable, UsageTable):
     """Reads and writes assets; every method speaks domain models."""
 
     def __init__(self, table_name: str) -> None:
         self._model = asset_model(table_name)
+        self._claimed = {}
 
     def create_table(self) -> None:
         """Create the table with its indexes if it does not exist (local server and tests)."""
         if not self._model.exists():
             self._model.create_table(wait=True, billing_mode="PAY_PER_REQUEST")
 
-    def create(self, asset: Asset) -> StoredAsset:
+    def create(self, asset: Asset, *, quota: Quota | None = None) -> StoredAsset:
+        """Create and count the asset; `Conflict` if it exists, `QuotaExceeded` if its owner is at `quota`."""
         record = self._model(**to_attributes(asset))
-        try:
-            record.save(condition=self._model.asset_id.does_not_exist())
-        except PutError as error:
-            raise_domain(error)
-        return StoredAsset(asset=asset, version=int(record.version))
+        put = record.get_save_kwargs_from_instance(condition=self._model.asset_id.does_not_exist())
+        self._counted(asset.owner, ("put", put), assets=1, bytes_=asset.stored_bytes, quota=quota)
+        return StoredAsset(asset=asset, version=1)
 
     def get(self, owner: str, asset_id: str) -> StoredAsset:
         try:
@@ -54,8 +55,16 @@ class AssetRepository(DeletionClaimsTable, SweepQueries, IngestSlotsTable):
             raise_domain(error)
 
     def replace(self, stored: StoredAsset, asset: Asset) -> StoredAsset:
-        """Write `asset` over `stored` unless someone else wrote in between (then `Conflict`)."""
+        """Write `asset` over `stored` unless someone else wrote in between (then `Conflict`).
+
+        A change of its stored bytes is counted in the same transaction; the version condition holds the record to
+        what `stored` counted, so the difference is exact.
+        """
         record = self._model(**to_attributes(asset), version=stored.version)
+        grown = asset.stored_bytes - stored.asset.stored_bytes
+        if grown:
+            self._counted(asset.owner, ("put", record.get_save_kwargs_from_instance()), bytes_=grown)
+            return StoredAsset(asset=asset, version=stored.version + 1)
         try:
             record.save()
         except PutError as error:
@@ -63,13 +72,11 @@ class AssetRepository(DeletionClaimsTable, SweepQueries, IngestSlotsTable):
         return StoredAsset(asset=asset, version=int(record.version))
 
     def delete(self, stored: StoredAsset) -> None:
-        """Delete the record unless it changed since it was read (then `Conflict`)."""
+        """Delete and uncount the record unless it changed since it was read (then `Conflict`)."""
         # pynamodb adds the `version == stored.version` condition itself for a model with a VersionAttribute.
         record = self._model(owner=stored.asset.owner, asset_id=stored.asset.id, version=stored.version)
-        try:
-            record.delete()
-        except DeleteError as error:
-            raise_domain(error)
+        delete = record.get_delete_kwargs_from_instance()
+        self._counted(stored.asset.owner, ("delete", delete), assets=-1, bytes_=-stored.asset.stored_bytes)
 
     def page(
         self,
@@ -85,13 +92,16 @@ class AssetRepository(DeletionClaimsTable, SweepQueries, IngestSlotsTable):
             index = model.by_starred_type if asset_type else model.by_starred
         else:
             index = model.by_view_type if asset_type else model.by_view
+        partition = view_partition(owner, view, asset_type)
+        # The owner and the partition come from the caller, not the cursor: its size does not grow with the sub.
+        caller = {"owner": {"S": owner}, _partition_of(view, asset_type): {"S": partition}}
         try:
             results = index.query(
-                view_partition(owner, view, asset_type),
+                partition,
                 scan_index_forward=False,
                 limit=limit + 1,
                 page_size=limit + 1,
-                last_evaluated_key=start,
+                last_evaluated_key=None if start is None else start | caller,
             )
             records = list(results)
         except PynamoDBException as error:
@@ -99,7 +109,7 @@ class AssetRepository(DeletionClaimsTable, SweepQueries, IngestSlotsTable):
         assets = [to_asset(record).asset for record in records[:limit]]
         if len(records) <= limit:
             return Page(items=assets, next_position=None)
-        return Page(items=assets, next_position=_position(records[limit - 1], view, asset_type))
+        return Page(items=assets, next_position=_position(records[limit - 1], view))
 
     def all_trash(self, owner: str) -> Iterator[Asset]:
         try:
@@ -116,12 +126,15 @@ class AssetRepository(DeletionClaimsTable, SweepQueries, IngestSlotsTable):
             raise_domain(error)
 
 
-def _position(record: Model, view: View, asset_type: AssetType | None) -> dict[str, Any]:
-    """The key a Query continues after: the table's key and the view index's key, as DynamoDB serializes them."""
-    attrs = record.serialize()
-    names = ["owner", "asset_id"]
+def _partition_of(view: View, asset_type: AssetType | None) -> str:
+    """The partition attribute of the view's index."""
     if view == View.STARRED:
-        names.append("starred_type_pk" if asset_type else "starred_pk")
-    else:
-        names += ["view_type_pk" if asset_type else "view_pk", "view_sk"]
+        return "starred_type_pk" if asset_type else "starred_pk"
+    return "view_type_pk" if asset_type else "view_pk"
+
+
+def _position(record: Model, view: View) -> dict[str, Any]:
+    """Where a Query continues after, as DynamoDB serializes it: the item's sort keys (`page` adds the partitions)."""
+    attrs = record.serialize()
+    names = ["asset_id"] if view == View.STARRED else ["asset_id", "view_sk"]
     return {name: attrs[name] for name in names}

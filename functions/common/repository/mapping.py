@@ -10,6 +10,7 @@ from typing import Any
 from pynamodb.models import Model
 
 from functions.common.clock import epoch_ms
+from functions.common.identity import owner_key
 from functions.common.models import Asset, AssetError, AssetSource, AssetStatus, AssetType, Placeholder, View
 from functions.common.ports import StoredAsset
 from functions.system import PURGE_SHARDS
@@ -30,6 +31,7 @@ _DOC_FIELDS = (
     "deleting",
     "original_etag",
     "retriggers",
+    "stored_bytes",
 )
 
 
@@ -39,7 +41,7 @@ def shard(asset_id: str) -> int:
 
 def view_partition(owner: str, view: View, asset_type: AssetType | None = None) -> str:
     """The partition of a view's index: `{owner}#{view}`, or `{owner}#{view}#{type}` on the per-type index."""
-    return f"{owner}#{view.value}" + (f"#{asset_type.value}" if asset_type else "")
+    return owner_key(owner, view.value, *([asset_type.value] if asset_type else []))
 
 
 def trash_partition(shard_number: int) -> str:
@@ -52,7 +54,7 @@ def unfinished_partition(status: AssetStatus, shard_number: int) -> str:
 
 
 def sha256_partition(owner: str, sha256: str) -> str:
-    return f"{owner}#{sha256}"
+    return owner_key(owner, sha256)
 
 
 def to_attributes(asset: Asset) -> dict[str, Any]:
@@ -134,5 +136,6 @@ def to_asset(record: Model) -> StoredAsset:
         deleting=bool(doc.get("deleting", False)) or record.deleting_ms is not None,
         original_etag=doc.get("original_etag"),
         retriggers=doc.get("retriggers", 0),
+        stored_bytes=doc.get("stored_bytes", 0),
     )
     return StoredAsset(asset=asset, version=int(record.version or 0))

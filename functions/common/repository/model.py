@@ -68,6 +68,9 @@ def asset_model(table_name: str) -> type[Model]:
         "source_asset_ids": ListAttribute(of=UnicodeAttribute, null=True),
         # Only on an owner's in-flight item (`ingests.IN_FLIGHT_KEY`): the ids of its running ingests.
         "ingest_slots": UnicodeSetAttribute(null=True),
+        # Only on an owner's usage item (`usage.USAGE_KEY`): what its assets count towards its quota.
+        "usage_bytes": NumberAttribute(null=True),
+        "usage_assets": NumberAttribute(null=True),
     }
     # Index keys are item attributes too; every view's partition and sort are always set, the rest are sparse.
     always_set = {"view_pk", "view_sk", "view_type_pk"}

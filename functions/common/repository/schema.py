@@ -2,7 +2,8 @@
 server's DynamoDB limits are built from.
 
 Keys: `owner` (the verified `sub`) + `asset_id` (a ULID). Every gallery view is its own sparse index, so a
-page is one Query that reads only the items it returns:
+page is one Query that reads only the items it returns. In a composite key `{owner}` is the owner's encoding
+(`functions.common.identity.owner_key`), which holds no `#`:
 
 - `by_view`:        `{owner}#all` (sorted by id) or `{owner}#trash` (sorted by trash time, then id)
 - `by_view_type`:   the same per asset type (`{owner}#all#generated`, ...)
@@ -85,3 +86,10 @@ ASSET_TABLE = TableSchema(
 def table_schema() -> TableSchema:
     """The asset table's key schema and global secondary indexes."""
     return ASSET_TABLE
+
+
+# The real-time connections table (#14): an owner's open WebSocket connections under `owner#{owner}` (sort
+# `connection#{id}`), and the single-use tickets that open them under `ticket#{sha256 of the ticket}` (sort `ticket`).
+# Both expire through the TTL attribute (epoch seconds); DynamoDB's TTL deletes lazily, so readers also compare it.
+CONNECTIONS_TABLE = TableSchema(key=Key(_s("pk"), _s("sk")), indexes=())
+CONNECTIONS_TTL_ATTRIBUTE = "expires_at"

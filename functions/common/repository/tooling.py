@@ -12,6 +12,7 @@ from functions.common.models import Asset
 from functions.common.repository.assets import AssetRepository
 from functions.common.repository.ingests import IN_FLIGHT_KEY
 from functions.common.repository.mapping import to_asset, to_attributes
+from functions.common.repository.usage import USAGE_KEY
 
 
 def dynamodb_client(repository: AssetRepository) -> Any:
@@ -21,7 +22,8 @@ def dynamodb_client(repository: AssetRepository) -> Any:
 
 def every_asset(repository: AssetRepository) -> list[Asset]:
     """Every asset in the table, of every owner: a Scan."""
-    records = repository._model.scan(repository._model.asset_id != IN_FLIGHT_KEY)
+    model = repository._model
+    records = model.scan((model.asset_id != IN_FLIGHT_KEY) & (model.asset_id != USAGE_KEY))
     return [to_asset(record).asset for record in records]
 
 
@@ -45,3 +47,12 @@ def remove_all(repository: AssetRepository) -> None:
     with model.batch_write() as batch:
         for record in model.scan():
             batch.delete(record)
+
+
+def stream_image(asset: Asset, *, version: int = 1) -> dict[str, Any]:
+    """The asset's item as the table's stream shows it (`NewImage`/`OldImage`, DynamoDB JSON), for notifier tests."""
+    from functions.common.repository.model import asset_model
+
+    model = asset_model("stream-image")
+    attributes = {name: value for name, value in to_attributes(asset).items() if value is not None}
+    return dict(model(**attributes, version=version).serialize())

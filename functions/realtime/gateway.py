@@ -1,0 +1,29 @@
+"""The WebSocket API's `@connections` management API (PostToConnection), through botocore."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from functions.common.clients import aws_session
+from functions.common.errors import PermanentError, TransientError, is_retryable
+
+
+class ConnectionsApi:
+    """Posts to connections at `endpoint` (the stage's https URL); locally the dev server answers the same API."""
+
+    def __init__(self, endpoint: str, client: Any | None = None) -> None:
+        # An empty endpoint leaves it to botocore (AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI).
+        self._client = client or aws_session().create_client("apigatewaymanagementapi", endpoint_url=endpoint or None)
+
+    def post(self, connection_id: str, data: bytes) -> bool:
+        try:
+            self._client.post_to_connection(ConnectionId=connection_id, Data=data)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code")
+            if code == "GoneException":
+                return False
+            kind = TransientError if is_retryable(code) or code == "LimitExceededException" else PermanentError
+            raise kind(f"PostToConnection failed ({code}): {error}") from error
+        return True
