@@ -79,7 +79,7 @@ def function_environment(
             "MEDIA_BUCKET_NAME": MEDIA_BUCKET,
             "CONNECTIONS_TABLE_NAME": CONNECTIONS_TABLE,
             "REALTIME_URL": realtime_url,
-            "REALTIME_MANAGEMENT_ENDPOINT": realtime_management_endpoint,
+            "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI": realtime_management_endpoint,
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_METRICS_NAMESPACE": "GalleryLocal",
             # EMF documents are for CloudWatch; locally they would only flood the console.

@@ -3,8 +3,8 @@
 `POST|GET|DELETE /{stage}/@connections/{connectionId}` (rest-json): PostToConnection sends the raw body as one
 message (over 128 KB: 413 `PayloadTooLargeException`), GetConnection describes the connection, DeleteConnection
 closes it (204); an unknown or closed connection is 410 `GoneException`. Errors carry `x-amzn-ErrorType`, which is
-what botocore reads the error code from. The notifier reaches it through `REALTIME_MANAGEMENT_ENDPOINT` passed as
-`endpoint_url`, as it reaches the deployed endpoint.
+what botocore reads the error code from. The notifier reaches it through botocore's standard
+`AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI`, as it reaches the deployed endpoint.
 """
 
 from __future__ import annotations

@@ -94,6 +94,8 @@ class FunctionProfile:
     retry_attempts: int = 2
     max_event_age_seconds: int = 3600
     extra_environment: dict[str, str] = field(default_factory=dict)
+    # Variables botocore reads itself (no settings model does), which the stack must provide.
+    botocore_environment: tuple[str, ...] = ()
 
     @property
     def isolated(self) -> bool:
@@ -347,6 +349,7 @@ PROFILES: dict[str, FunctionProfile] = {
         memory_mb=512,
         timeout_seconds=30,
         public_aws_api=True,
+        botocore_environment=("AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI",),
         retry_attempts=ASSET_STREAM_RETRY_ATTEMPTS,
         max_event_age_seconds=600,
     ),

@@ -23,9 +23,11 @@ def environment_names(model: type[Any]) -> dict[str, bool]:
 
 
 def function_environment(name: str, profile: FunctionProfile, available: Mapping[str, str]) -> dict[str, str]:
-    """Powertools' own variables, then every variable the function's settings read that the stack provides."""
+    """Powertools' own variables, then every variable the function's settings (or botocore) read that the stack
+    provides."""
     environment = {"POWERTOOLS_SERVICE_NAME": name, "POWERTOOLS_LOG_LEVEL": "INFO", **profile.extra_environment}
-    for variable, required in environment_names(settings_model(profile)).items():
+    needed = environment_names(settings_model(profile)) | dict.fromkeys(profile.botocore_environment, True)
+    for variable, required in needed.items():
         if variable in available:
             environment[variable] = available[variable]
         elif required:

@@ -95,9 +95,8 @@ class RealtimeSettings(BaseSettings):
     # `wss://{api}.execute-api.{region}.amazonaws.com/live` deployed; `ws://127.0.0.1:{port}/live` locally.
     # Only the ticket route reads it.
     realtime_url: str = Field(default="", alias="REALTIME_URL")
-    # The `endpoint_url` of the `apigatewaymanagementapi` client: the stage's https URL (the notifier only; empty:
-    # botocore's own `AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI`).
-    realtime_management_endpoint: str = Field(default="", alias="REALTIME_MANAGEMENT_ENDPOINT")
+    # The notifier's `@connections` endpoint (the stage's https URL) is not a setting: botocore reads the standard
+    # `AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI` itself, deployed and locally alike.
     read_url_ttl_seconds: int = Field(alias="READ_URL_TTL_SECONDS", ge=60, le=3600)
 
 

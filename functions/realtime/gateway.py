@@ -11,11 +11,11 @@ from functions.common.errors import PermanentError, TransientError, is_retryable
 
 
 class ConnectionsApi:
-    """Posts to connections at `endpoint` (the stage's https URL); locally the dev server answers the same API."""
+    """Posts to connections at the stage's https URL, which botocore takes from
+    `AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI` (the stack sets it; locally the dev server answers the same API)."""
 
-    def __init__(self, endpoint: str, client: Any | None = None) -> None:
-        # An empty endpoint leaves it to botocore (AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI).
-        self._client = client or aws_session().create_client("apigatewaymanagementapi", endpoint_url=endpoint or None)
+    def __init__(self, client: Any | None = None) -> None:
+        self._client = client or aws_session().create_client("apigatewaymanagementapi")
 
     def post(self, connection_id: str, data: bytes) -> bool:
         try:

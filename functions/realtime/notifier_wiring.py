@@ -15,7 +15,7 @@ def build(settings: RealtimeSettings | None = None) -> Notifier:
     settings = settings or settings_for(RealtimeSettings)
     return Notifier(
         connections=ConnectionRepository(settings.connections_table_name),
-        poster=ConnectionsApi(settings.realtime_management_endpoint),
+        poster=ConnectionsApi(),
         store=ObjectStore(settings.media_bucket_name),
         clock=utc_now,
         read_ttl_seconds=settings.read_url_ttl_seconds,

@@ -94,7 +94,8 @@ class RealtimeApi(Capability):
         return {
             "CONNECTIONS_TABLE_NAME": self.table.table_name,
             "REALTIME_URL": self.stage.url,
-            "REALTIME_MANAGEMENT_ENDPOINT": self.stage.callback_url,
+            # botocore's standard variable for the apigatewaymanagementapi endpoint: no setting of ours reads it.
+            "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI": self.stage.callback_url,
         }
 
     def resource_names(self, names: ResourceNames) -> ResourceNames:

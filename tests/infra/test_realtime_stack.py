@@ -142,4 +142,4 @@ def test_the_ticket_route_answers_with_the_stages_websocket_url(template: dict[s
     assert render(environment["REALTIME_URL"]).startswith(f"wss://<{api}>.execute-api.")
     assert render(environment["REALTIME_URL"]).endswith(f"/{system.REALTIME_STAGE}")
     notifier = template["Resources"][ids["realtime_notifier"]]["Properties"]["Environment"]["Variables"]
-    assert render(notifier["REALTIME_MANAGEMENT_ENDPOINT"]).startswith(f"https://<{api}>.execute-api.")
+    assert render(notifier["AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI"]).startswith(f"https://<{api}>.execute-api.")

@@ -38,7 +38,7 @@ def realtime(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Strea
                 monkeypatch,
                 CONNECTIONS_TABLE_NAME=CONNECTIONS_TABLE,
                 REALTIME_URL=WSS,
-                REALTIME_MANAGEMENT_ENDPOINT=endpoint,
+                AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI=endpoint,
             )
         )
 
