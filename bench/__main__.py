@@ -15,6 +15,8 @@ from pathlib import Path
 # Each module has `TITLE` and `run() -> str` (a Markdown section body). Add new sections here.
 SECTIONS = (
     "bench.gallery",
+    "bench.folders",
+    "bench.shares",
     "bench.ingest",
     "bench.thumbnails",
     "bench.crafted",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import statistics
 import tempfile
 import time
@@ -10,24 +9,21 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.in_process_aws import in_process_aws
+
 TITLE = "Gallery listing (GET /gallery)"
 ACTIVE, TRASHED, PAGE = 50, 10_000, 50
 
 
 def _items_read_per_page() -> tuple[int, int]:
     """Items DynamoDB reads for one page of `all` and one of `trash`, with 50 active and 10,000 trashed items."""
-    os.environ.update(
-        {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1"}
-    )
-    os.environ.pop("AWS_ENDPOINT_URL", None)
-    from moto import mock_aws
 
     from functions.common.models import View
     from functions.common.repository import AssetRepository
     from functions.common.repository.tooling import dynamodb_client, put_all
     from tests.builders import new_asset
 
-    with mock_aws():
+    with in_process_aws():
         repository = AssetRepository("bench-assets")
         repository.create_table()
         start = datetime(2026, 1, 1, tzinfo=UTC)

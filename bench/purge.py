@@ -9,6 +9,8 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bench.in_process_aws import in_process_aws
+
 TITLE = "Trash purge (scheduled)"
 # The size: 20,000 items, 10 % expired, 20 % recently trashed, 70 % active. moto is slow (several minutes at
 # this size); BENCH_PURGE_TOTAL=4000 runs the same mix smaller for a quick look.
@@ -119,17 +121,12 @@ def _ours(table: str, bucket: str, repository: Any, s3: Any) -> tuple[float, Cou
 
 
 def run() -> str:
-    os.environ.update(
-        {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1"}
-    )
-    os.environ.pop("AWS_ENDPOINT_URL", None)
     import boto3
     from botocore.config import Config
-    from moto import mock_aws
 
     from functions.common.repository import AssetRepository
 
-    with mock_aws():
+    with in_process_aws():
         assets = _assets()
         expired_assets = [asset for asset in assets if _expired(asset)]
         expired = len(expired_assets)

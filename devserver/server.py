@@ -112,14 +112,15 @@ class LocalStack:
         lambda_endpoint = self._lambda_api.start()
         realtime_url = self.realtime.start()
         management_endpoint = self._connections_api.start()
-        os.environ.update(
-            function_environment(
-                self.aws.endpoint,
-                lambda_endpoint,
-                realtime_url=realtime_url,
-                realtime_management_endpoint=management_endpoint,
-            )
+        environment = function_environment(
+            self.aws.endpoint,
+            lambda_endpoint,
+            realtime_url=realtime_url,
+            realtime_management_endpoint=management_endpoint,
         )
+        # A share's link (#15) opens the local web app, unless SHARE_BASE_URL says where else.
+        environment["SHARE_BASE_URL"] = environment["SHARE_BASE_URL"] or f"http://127.0.0.1:{self.config.web_port}"
+        os.environ.update(environment)
         self.aws.start()
         self.failure_queues = FailureQueues(self.aws.client("sqs")).create()
         # After the restore, so the items it writes back are not relayed as changes.

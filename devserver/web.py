@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import mimetypes
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,10 @@ from devserver.guards import refuse_foreign_host
 WEBAPP_DIR = Path(__file__).resolve().parent.parent / "webapp"
 # Browsers refuse ES modules served with a non-JavaScript type; the OS table is not always right about .js.
 _TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
+# A share link's public page (`/g/<token>`) is the app's index.html, routed by its path (an SPA route): it asks search
+# engines and image indexes to keep out, and nothing of it (the token is in its address) is cached or referred.
+_SHARE_PAGE = re.compile(r"g/[A-Za-z0-9_-]{1,128}/?")
+_SHARE_PAGE_HEADERS = {"X-Robots-Tag": "noindex, nofollow, noimageindex", "Cache-Control": "no-store"}
 
 
 class WebApp:
@@ -45,7 +50,7 @@ class WebApp:
         response.headers["Content-Security-Policy"] = self._csp
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["Cache-Control"] = "no-cache"
+        response.headers.setdefault("Cache-Control", "no-cache")
         return response(environ, start_response)
 
     def _respond(self, request: Request) -> Response:
@@ -57,6 +62,9 @@ class WebApp:
         path = request.path.lstrip("/") or "index.html"
         if path == "config.js":
             return Response(self._config, content_type="text/javascript; charset=utf-8")
+        if _SHARE_PAGE.fullmatch(path):
+            page = (self._root / "index.html").read_bytes()
+            return Response(page, content_type="text/html; charset=utf-8", headers=_SHARE_PAGE_HEADERS)
         target = safe_join(str(self._root), path)
         if target is None or not Path(target).is_file():
             return Response("Not found", status=404, content_type="text/plain")

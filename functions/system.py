@@ -26,11 +26,14 @@ DIRECT_UPLOAD_MAX_BYTES = 4 * 1024 * 1024
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 50
 MAX_BULK_IDS = 100
+# Folders (#15): at most this many per user, each name 1-100 characters after trimming.
+MAX_FOLDERS = 1000
+MAX_FOLDER_NAME = 100
 MAX_INGEST_WAIT_SECONDS = 25
 
 # Headers and methods the SPA needs; API Gateway answers preflight from this, and so does the local server.
 CORS_ALLOW_METHODS = ("GET", "POST", "PATCH", "DELETE", "OPTIONS")
-CORS_ALLOW_HEADERS = ("authorization", "content-type", "idempotency-key")
+CORS_ALLOW_HEADERS = ("authorization", "content-type", "idempotency-key", "x-share-access")
 CORS_EXPOSE_HEADERS = ("location",)
 CORS_MAX_AGE_SECONDS = 600
 # The local web app's origins (devserver/web.py): allowed, by the stack and the local server, when none are given.
@@ -74,7 +77,17 @@ LIMIT_DEFAULTS: dict[str, str] = {
     # Per user (0 = no limit): stored originals' bytes in MiB and assets, trash included (functions/common/quota.py).
     "USER_QUOTA_MB": "10240",
     "USER_QUOTA_ASSETS": "100000",
+    # Where a share's link points (`{SHARE_BASE_URL}/g/{token}`); empty: the link is the path alone.
+    "SHARE_BASE_URL": "",
 }
+
+# Share links (#15): a selection holds at most this many assets; a public page shows this many items.
+MAX_SHARE_ASSETS = 500
+PUBLIC_SHARE_PAGE_SIZE = 50
+# Where the copies a share's downloads hand out live (random keys, no owner, no asset id).
+PUBLIC_COPIES_PREFIX = "public/"
+# The header (or, for a download link only, the `access` query parameter) carrying a password share's access token.
+SHARE_ACCESS_HEADER = "x-share-access"
 
 
 @dataclass(frozen=True)
@@ -101,6 +114,8 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         FunctionSpec("realtime_authorizer", "functions.realtime.authorizer.handler", "WebSocket $connect authorizer"),
         FunctionSpec("realtime_connections", "functions.realtime.connections.handler", "WebSocket connect/disconnect"),
         FunctionSpec("realtime_notifier", "functions.realtime.notifier.handler", "Pushes asset changes to sockets"),
+        FunctionSpec("shares", "functions.shares.handler.handler", "The owner's share links"),
+        FunctionSpec("public_shares", "functions.public_shares.handler.handler", "Public share pages (no sign-in)"),
     )
 }
 
@@ -187,7 +202,21 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/trash/empty", "gallery"),
     Route("POST", "/assets/{id}/reprocess", "gallery"),
     Route("GET", "/usage", "gallery"),
+    Route("POST", "/folders", "gallery"),
+    Route("GET", "/folders", "gallery"),
+    Route("PATCH", "/folders/{id}", "gallery"),
+    Route("DELETE", "/folders/{id}", "gallery"),
     Route("POST", "/realtime/ticket", "realtime"),
+    Route("POST", "/shares", "shares"),
+    Route("GET", "/shares", "shares"),
+    Route("PATCH", "/shares/{id}", "shares"),
+    Route("DELETE", "/shares/{id}", "shares"),
+    Route("POST", "/shares/{id}/rotate", "shares"),
+    Route("GET", "/public/shares/{token}", "public_shares", auth=False, throttle=PUBLIC_THROTTLE),
+    Route("POST", "/public/shares/{token}/unlock", "public_shares", auth=False, throttle=PUBLIC_THROTTLE),
+    Route(
+        "GET", "/public/shares/{token}/items/{alias}/download", "public_shares", auth=False, throttle=PUBLIC_THROTTLE
+    ),
     CORS_OPTIONS_ROUTE,
     # Anything unmatched needs the JWT like every signed-in route: without one API Gateway's authorizer answers 401
     # and no function runs; with one the gallery function answers a problem+json 404 `not_found`. Unknown paths are

@@ -15,6 +15,7 @@ from functions.system import (
     ASSET_STREAM_RETRY_ATTEMPTS,
     CURSOR_SECRET_KEY,
     ORIGINALS_PREFIX,
+    PUBLIC_COPIES_PREFIX,
     REALTIME_STAGE,
     THUMBS_PREFIX,
 )
@@ -56,6 +57,17 @@ class Grant(StrEnum):
     ASSET_STREAM_READ = "asset-stream:read"
     # PostToConnection through the WebSocket API's management API, on its `live` stage's @connections only.
     WEBSOCKET_POST = "websocket:post"
+    # Share links (#15). The public function's only table writes: UpdateItem/PutItem on items whose partition is a
+    # share's (`share#…`: its view and attempt counters, its download copies), never an asset nor a link.
+    SHARE_COUNTERS = "share-counters:write"
+    # The shares function's table writes: Put/Update/DeleteItem only on share items (`share#…`, `token#…`,
+    # `shares#…` partitions), so it can neither change nor delete an asset.
+    SHARE_ITEMS_WRITE = "share-items:write"
+    PUBLIC_COPIES_READ = "public-copies:read"  # GetObject on public/*: what a presigned GET of a download copy needs
+    PUBLIC_COPIES_WRITE = "public-copies:write"  # PutObject on public/*: a download's copy (random key)
+    # Revoking a share deletes its copies forever: every version, found with ListBucketVersions under public/.
+    PUBLIC_COPIES_DELETE_VERSIONS = "public-copies:delete-versions"
+    PUBLIC_COPIES_LIST_VERSIONS = "public-copies:list-versions"
 
 
 class Invocation(StrEnum):
@@ -138,6 +150,7 @@ def grant_statement(grant: Grant, names: ResourceNames) -> StatementSpec:
     originals = (f"{names.bucket_arn}/{ORIGINALS_PREFIX}*",)
     thumbs = (f"{names.bucket_arn}/{THUMBS_PREFIX}*",)
     cursor_secret = (f"{names.bucket_arn}/{CURSOR_SECRET_KEY}",)
+    copies = (f"{names.bucket_arn}/{PUBLIC_COPIES_PREFIX}*",)
     table_by_grant: dict[Grant, tuple[tuple[str, ...], tuple[str, ...]]] = {
         Grant.TABLE_READ: (("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"), table_and_indexes),
         Grant.TABLE_WRITE: (("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"), table),
@@ -165,6 +178,12 @@ def grant_statement(grant: Grant, names: ResourceNames) -> StatementSpec:
             ("dynamodb:ListStreams", "dynamodb:DescribeStream", "dynamodb:GetShardIterator", "dynamodb:GetRecords"),
             (f"{names.table_arn}/stream/*",),
         ),
+        Grant.SHARE_COUNTERS: (("dynamodb:UpdateItem", "dynamodb:PutItem"), table),
+        Grant.SHARE_ITEMS_WRITE: (("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"), table),
+        Grant.PUBLIC_COPIES_READ: (("s3:GetObject",), copies),
+        Grant.PUBLIC_COPIES_WRITE: (("s3:PutObject",), copies),
+        Grant.PUBLIC_COPIES_DELETE_VERSIONS: (("s3:DeleteObjectVersion",), copies),
+        Grant.PUBLIC_COPIES_LIST_VERSIONS: (("s3:ListBucketVersions",), (names.bucket_arn,)),
         Grant.WEBSOCKET_POST: (
             ("execute-api:ManageConnections",),
             (f"{names.websocket_api_arn}/{REALTIME_STAGE}/POST/@connections/*",),
@@ -176,6 +195,12 @@ def grant_statement(grant: Grant, names: ResourceNames) -> StatementSpec:
         # AWS's documented form for "only with If-None-Match" (S3 accepts no value but `*` for it on PutObject).
         Grant.CURSOR_KEY_CREATE: {"Null": {"s3:if-none-match": "false"}},
         Grant.MEDIA_LIST_VERSIONS: {"StringLike": {"s3:prefix": [f"{ORIGINALS_PREFIX}*", f"{THUMBS_PREFIX}*"]}},
+        # AWS's fine-grained access control: every partition key the request touches is a share's.
+        Grant.SHARE_COUNTERS: {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["share#*"]}},
+        Grant.SHARE_ITEMS_WRITE: {
+            "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["share#*", "shares#*", "token#*"]}
+        },
+        Grant.PUBLIC_COPIES_LIST_VERSIONS: {"StringLike": {"s3:prefix": f"{PUBLIC_COPIES_PREFIX}*"}},
     }
     actions, resources = table_by_grant[grant]
     return StatementSpec(
@@ -272,7 +297,9 @@ PROFILES: dict[str, FunctionProfile] = {
         max_event_age_seconds=900,
     ),
     # Reads new originals and writes thumbs/*; never writes originals. ORIGINALS_DELETE: an original with no
-    # asset record (nobody asked for it) is removed rather than adopted.
+    # asset record (nobody asked for it) is removed rather than adopted. THUMBS_DELETE_VERSIONS with
+    # MEDIA_LIST_VERSIONS: each thumbnail has a new random key, and the one it replaces (or one written for a
+    # write that lost) is deleted with every version (functions/thumbnail/recording.py).
     "thumbnail": FunctionProfile(
         settings="ThumbnailSettings",
         invocation=Invocation.ORIGINAL_CREATED,
@@ -282,6 +309,8 @@ PROFILES: dict[str, FunctionProfile] = {
                 Grant.ORIGINALS_LIST,
                 Grant.ORIGINALS_DELETE,
                 Grant.THUMBS_WRITE,
+                Grant.THUMBS_DELETE_VERSIONS,
+                Grant.MEDIA_LIST_VERSIONS,
                 Grant.TABLE_READ,
                 Grant.TABLE_WRITE,
                 Grant.IDEMPOTENCY,
@@ -352,5 +381,39 @@ PROFILES: dict[str, FunctionProfile] = {
         botocore_environment=("AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI",),
         retry_attempts=ASSET_STREAM_RETRY_ATTEMPTS,
         max_event_age_seconds=600,
+    ),
+    # Share links (#15), the owner's side: reads the caller's assets and folders, writes the share, its link and its
+    # list entry in one transaction (share items only); a revoke deletes them and the share's download copies.
+    "shares": FunctionProfile(
+        settings="SharesSettings",
+        invocation=Invocation.API,
+        grants=frozenset(
+            {
+                Grant.TABLE_READ,
+                Grant.SHARE_ITEMS_WRITE,
+                Grant.PUBLIC_COPIES_DELETE_VERSIONS,
+                Grant.PUBLIC_COPIES_LIST_VERSIONS,
+            }
+        ),
+        memory_mb=512,
+        timeout_seconds=10,
+    ),
+    # The public side, anonymous: reads shares and assets, presigns thumbnails; writes only a share's counters and
+    # its download copies (read from the original, stripped, written at a random key under public/).
+    "public_shares": FunctionProfile(
+        settings="SharesSettings",
+        invocation=Invocation.API,
+        grants=frozenset(
+            {
+                Grant.TABLE_READ,
+                Grant.SHARE_COUNTERS,
+                Grant.THUMBS_READ,
+                Grant.ORIGINALS_READ,
+                Grant.PUBLIC_COPIES_READ,
+                Grant.PUBLIC_COPIES_WRITE,
+            }
+        ),
+        memory_mb=1024,
+        timeout_seconds=29,
     ),
 }

@@ -25,6 +25,8 @@ STACK_WIDE: dict[str, str] = {
     "keys are server-made per user and asset, so no narrower static ARN exists.",
     "IAM5[Resource::<MediaA721A567.Arn>/thumbs/*]": "Object permissions are scoped to the thumbs/ prefix; "
     "keys are server-made per user and asset, so no narrower static ARN exists.",
+    "IAM5[Resource::<MediaA721A567.Arn>/public/*]": "Share download copies (#15) live under public/ at random "
+    "keys made when first downloaded, so no narrower static ARN exists.",
     "IAM5[Resource::<Assets9A31D427.Arn>/index/*]": "Query on the asset table's own secondary indexes "
     "(all of them are gallery views); the wildcard never reaches another table.",
     "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]": "The policy "
@@ -80,7 +82,15 @@ def acknowledge_findings(stack: GalleryStack) -> None:
             "The Plus feature plan is billed per monthly active user; an idle gallery should cost nothing.",
         )
     for route in system.ROUTES:
-        if not route.auth:
+        if not route.auth and route.function == "public_shares":
+            acknowledge(
+                stack.api.routes[route.route_key],
+                "APIG4",
+                "Public by contract (#15): a share link's pages, unlock and downloads are for visitors without an "
+                "account; the link's 256-bit token (and a password share's access token) is the authorization, "
+                "checked by its own least-privilege function under the small public throttle.",
+            )
+        elif not route.auth:
             acknowledge(
                 stack.api.routes[route.route_key],
                 "APIG4",

@@ -14,8 +14,16 @@ from typing import Any
 
 from functions.common import ports
 from functions.common.clock import epoch_ms
-from functions.common.errors import Conflict, NotFound, QuotaExceeded, TransientError
-from functions.common.models import Asset, AssetStatus, AssetType, View
+from functions.common.errors import (
+    Conflict,
+    FolderNotEmpty,
+    FolderNotFound,
+    NotFound,
+    QuotaExceeded,
+    TooManyFolders,
+    TransientError,
+)
+from functions.common.models import Asset, AssetStatus, AssetType, Folder, View
 from functions.common.ports import Candidate, Page, Quota, StoredAsset, Usage
 from functions.common.storage import ObjectChanged, ObjectInfo, ObjectVersion, PresignedGet, PresignedPost
 from functions.ingest.fetcher import Fetched
@@ -41,8 +49,26 @@ class MemoryAssets:
         self.conflicts = 0
         self.in_flight: dict[str, set[str]] = {}  # owner -> ids of its ingests in flight
         self.counted: dict[str, Usage] = {}  # owner -> its usage, kept by every write as the table's transactions do
+        self.folder_items: dict[Key, Folder] = {}  # (owner, folder id) -> the folder, counts kept by every write
+        self.folder_pages: list[tuple[str, str, View]] = []
         for asset in assets:
             self.create(asset)
+
+    def _refolder(self, before: Asset | None, after: Asset | None) -> None:
+        """Move the folder counts from `before` to `after` as the table's transactions do; entering needs the folder."""
+        asset = after or before
+        assert asset is not None
+        for folder_id in dict.fromkeys(a.folder_id for a in (before, after) if a is not None and a.folder_id):
+            counts = [
+                (0, 0) if a is None or a.folder_id != folder_id else (int(not a.in_trash), 1) for a in (before, after)
+            ]
+            assets, members = counts[1][0] - counts[0][0], counts[1][1] - counts[0][1]
+            folder = self.folder_items.get((asset.owner, folder_id))
+            if folder is None and members > 0:
+                raise FolderNotFound("No such folder.")
+            if folder is not None:
+                update = {"asset_count": folder.asset_count + assets, "members": folder.members + members}
+                self.folder_items[(asset.owner, folder_id)] = folder.model_copy(update=update)
 
     def _count(self, owner: str, *, assets: int = 0, bytes_: int = 0) -> None:
         was = self.counted.get(owner, Usage())
@@ -59,6 +85,7 @@ class MemoryAssets:
             raise Conflict("The asset changed meanwhile.")
         if quota is not None and not quota.allows(self.usage(asset.owner)):
             raise QuotaExceeded("You are at or over your quota.")
+        self._refolder(None, asset)
         self._count(asset.owner, assets=1, bytes_=asset.stored_bytes)
         self.items[key] = StoredAsset(asset=asset, version=1)
         if asset.deleting:
@@ -86,6 +113,7 @@ class MemoryAssets:
             raise Conflict("The asset changed meanwhile.")
         if current is None or current.version != stored.version:
             raise Conflict("The asset changed meanwhile.")
+        self._refolder(current.asset, asset)
         self._count(asset.owner, bytes_=asset.stored_bytes - current.asset.stored_bytes)
         self.items[key] = StoredAsset(asset=asset, version=stored.version + 1)
         return self.items[key]
@@ -95,6 +123,7 @@ class MemoryAssets:
         current = self.items.get(key)
         if current is None or current.version != stored.version:
             raise Conflict("The asset changed meanwhile.")
+        self._refolder(current.asset, None)
         self._count(current.asset.owner, assets=-1, bytes_=-current.asset.stored_bytes)
         del self.items[key]
 
@@ -107,7 +136,12 @@ class MemoryAssets:
     def page(
         self, owner: str, view: View, asset_type: AssetType | None, limit: int, start: dict[str, Any] | None
     ) -> Page:
-        shown = [asset for asset in self._owned(owner) if self._in_view(asset, view, asset_type)]
+        return self._paged(self._owned(owner), view, asset_type, limit, start)
+
+    def _paged(
+        self, assets: list[Asset], view: View, asset_type: AssetType | None, limit: int, start: dict[str, Any] | None
+    ) -> Page:
+        shown = [asset for asset in assets if self._in_view(asset, view, asset_type)]
         ordered = sorted(shown, key=lambda asset: _newest_first(asset, view), reverse=True)
         if start is not None:
             ids = [asset.id for asset in ordered]
@@ -128,6 +162,58 @@ class MemoryAssets:
         if view == View.TRASH:
             return asset.in_trash
         return not asset.in_trash and (view == View.ALL or asset.starred)
+
+    # FolderRecords
+
+    def create_folder(self, folder: Folder, *, max_folders: int) -> Folder:
+        if sum(1 for owner, _ in self.folder_items if owner == folder.owner) >= max_folders:
+            raise TooManyFolders("Too many folders.")
+        self.folder_items[(folder.owner, folder.id)] = folder
+        return folder
+
+    def folders(self, owner: str) -> list[Folder]:
+        mine = [folder for (who, _), folder in self.folder_items.items() if who == owner]
+        return sorted(mine, key=lambda folder: (folder.name.casefold(), folder.id))
+
+    def get_folder(self, owner: str, folder_id: str) -> Folder:
+        try:
+            return self.folder_items[(owner, folder_id)]
+        except KeyError:
+            raise FolderNotFound("No such folder.") from None
+
+    def rename_folder(self, owner: str, folder_id: str, name: str, now: datetime) -> Folder:
+        renamed = self.get_folder(owner, folder_id).model_copy(update={"name": name, "updated_at": now})
+        self.folder_items[(owner, folder_id)] = renamed
+        return renamed
+
+    def delete_folder(self, owner: str, folder_id: str) -> None:
+        if self.get_folder(owner, folder_id).members:
+            raise FolderNotEmpty("The folder still holds assets.")
+        del self.folder_items[(owner, folder_id)]
+
+    def folder_page(
+        self,
+        owner: str,
+        folder_id: str,
+        view: View,
+        asset_type: AssetType | None,
+        limit: int,
+        start: dict[str, Any] | None,
+    ) -> Page:
+        self.folder_pages.append((owner, folder_id, view))
+        inside = [asset for asset in self._owned(owner) if asset.folder_id == folder_id]
+        return self._paged(inside, view, asset_type, limit, start)
+
+    def folder_cover(self, owner: str, folder_id: str) -> Asset | None:
+        ready = [
+            asset
+            for asset in self._owned(owner)
+            if asset.folder_id == folder_id and asset.status == AssetStatus.READY and not asset.in_trash
+        ]
+        return max(ready, key=lambda asset: asset.id, default=None)
+
+    def folder_members(self, owner: str, folder_id: str) -> Iterator[Asset]:
+        yield from (asset for asset in self._owned(owner) if asset.folder_id == folder_id)
 
     # ScheduledRecords: one shard holds everything (how items spread over shards is the table's business)
 
@@ -184,6 +270,7 @@ class MemoryAssets:
                 refused[key[1]] = "no longer claimed"
             elif key in self.items:
                 gone = self.items.pop(key).asset
+                self._refolder(gone, None)
                 self._count(gone.owner, assets=-1, bytes_=-gone.stored_bytes)
         return refused
 

@@ -82,6 +82,24 @@ def _on_table(action: str) -> Callable[[Params, Arns], list[Request]]:
     return requests
 
 
+# The partition key of each table our code writes (asset table, connections table): `dynamodb:LeadingKeys`.
+_PARTITION_KEYS = ("owner", "pk")
+
+
+def _leading_keys(key: Params | None) -> dict[str, str]:
+    """IAM's `dynamodb:LeadingKeys` for an item's key (one item: one value)."""
+    name = next((name for name in _PARTITION_KEYS if key and name in key), None)
+    return {} if name is None or key is None else {"dynamodb:LeadingKeys": str(next(iter(key[name].values())))}
+
+
+def _item_write(action: str) -> Callable[[Params, Arns], list[Request]]:
+    def requests(params: Params, arns: Arns) -> list[Request]:
+        leading = _leading_keys(params.get("Key") or params.get("Item"))
+        return [Request(f"dynamodb:{action}", arns.table(params["TableName"]), leading)]
+
+    return requests
+
+
 def _per_table(action: str) -> Callable[[Params, Arns], list[Request]]:
     def requests(params: Params, arns: Arns) -> list[Request]:
         return [Request(f"dynamodb:{action}", arns.table(table)) for table in params["RequestItems"]]
@@ -100,7 +118,11 @@ _TRANSACT_ACTIONS = {
 
 def _transact(params: Params, arns: Arns) -> list[Request]:
     return [
-        Request(f"dynamodb:{_TRANSACT_ACTIONS[kind]}", arns.table(body["TableName"]))
+        Request(
+            f"dynamodb:{_TRANSACT_ACTIONS[kind]}",
+            arns.table(body["TableName"]),
+            _leading_keys(body.get("Key") or body.get("Item")),
+        )
         for item in params["TransactItems"]
         for kind, body in item.items()
     ]
@@ -228,9 +250,9 @@ def _queue(action: str, by: str = "QueueUrl") -> Callable[[Params, Arns], list[R
 
 OPERATIONS: dict[tuple[str, str], Callable[[Params, Arns], list[Request]]] = {
     ("dynamodb", "GetItem"): _on_table("GetItem"),
-    ("dynamodb", "PutItem"): _on_table("PutItem"),
-    ("dynamodb", "UpdateItem"): _on_table("UpdateItem"),
-    ("dynamodb", "DeleteItem"): _on_table("DeleteItem"),
+    ("dynamodb", "PutItem"): _item_write("PutItem"),
+    ("dynamodb", "UpdateItem"): _item_write("UpdateItem"),
+    ("dynamodb", "DeleteItem"): _item_write("DeleteItem"),
     ("dynamodb", "Query"): _on_table("Query"),
     ("dynamodb", "Scan"): _on_table("Scan"),
     ("dynamodb", "DescribeTable"): _on_table("DescribeTable"),

@@ -45,6 +45,9 @@ def _condition_holds(operator: str, key: str, expected: object, context: Mapping
     if operator == "Null":
         # "false": the request must carry the key (say `s3:if-none-match`, a conditional write); "true": it must not.
         return all((actual is None) == (value.lower() == "true") for value in patterns)
+    if operator == "ForAllValues:StringLike":
+        # Each value the request carries must match; locally a request always carries the key it is checked on.
+        return actual is not None and any(matches(pattern, actual) for pattern in patterns)
     if operator == "StringNotLike":
         # As IAM: a negated operator on a key the request does not carry holds.
         return actual is None or not any(matches(pattern, actual) for pattern in patterns)

@@ -202,3 +202,18 @@ def known_asset_id(asset_id: str) -> str:
     if not is_ulid(asset_id):
         raise NotFound("No such asset.")
     return asset_id
+
+
+# Every answer of the public share routes (#15), errors included: no search or image index, no referrer, no cache.
+PUBLIC_HEADERS = {
+    "X-Robots-Tag": "noindex, nofollow, noimageindex",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def with_public_headers(response: dict[str, Any]) -> dict[str, Any]:
+    """The resolver's answer with `PUBLIC_HEADERS` (they replace any of the same name)."""
+    ours = {name.lower() for name in PUBLIC_HEADERS}
+    headers = {name: value for name, value in (response.get("headers") or {}).items() if name.lower() not in ours}
+    return {**response, "headers": {**headers, **PUBLIC_HEADERS}}

@@ -39,7 +39,15 @@ class DeletionFailed(TransientError):
 
 def object_keys(asset: Asset) -> list[str]:
     """Every object an asset may own: the original and each derivative."""
-    return [asset.original_key, asset.thumb_key]
+    return [asset.original_key, asset.thumb_object_key]
+
+
+def delete_objects_forever(keys: Iterable[str], *, store: ObjectDeleter) -> None:
+    """Every version of each key, with no record involved (a thumbnail superseded, or written for a lost write)."""
+    versions = [version for key in dict.fromkeys(keys) for version in store.versions(key)]
+    for start in range(0, len(versions), MAX_KEYS_PER_CALL):
+        if store.delete_batch(versions[start : start + MAX_KEYS_PER_CALL]):
+            raise DeletionFailed("S3 refused to delete an object")
 
 
 @dataclass

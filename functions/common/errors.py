@@ -128,6 +128,41 @@ class QuotaExceeded(DomainError):
     status, code, title = 409, "quota_exceeded", "Quota exceeded"
 
 
+class FolderNotFound(DomainError):
+    """No folder of the caller's has this id (another user's folder is unknown too)."""
+
+    status, code, title = 404, "folder_not_found", "Folder not found"
+
+
+class FolderNotEmpty(DomainError):
+    """A folder still holding assets (the trash included) is deleted only with `moveAssetsOut=true`."""
+
+    status, code, title = 409, "folder_not_empty", "Folder not empty"
+
+
+class TooManyFolders(DomainError):
+    """The caller already has `MAX_FOLDERS` folders."""
+
+    status, code, title = 409, "too_many_folders", "Too many folders"
+
+
+class PasswordRequired(DomainError):
+    """A password share answers nothing else until it is unlocked (`X-Share-Access` with the unlock's token)."""
+
+    status, code, title = 401, "password_required", "Password required"
+
+
+class WrongPassword(DomainError):
+    status, code, title = 401, "wrong_password", "Wrong password"
+
+
+class TooManyAttempts(DomainError):
+    """Too many wrong passwords for this share lately; `Retry-After` says when to try again."""
+
+    status, code, title = 429, "too_many_attempts", "Too many attempts"
+    headers: ClassVar[dict[str, str]] = {"Retry-After": "900"}
+
+
 class Unavailable(DomainError):
     """What a `TransientError` answers: the client may retry."""
 

@@ -88,6 +88,8 @@ class AssetContent(BaseModel):
     source_asset_ids: list[str] = Field(default_factory=list)
     source_url: str | None = None
     starred: bool = False
+    # The owner's folder the asset is in (at most one); kept while in the trash, so a restore brings it back.
+    folder_id: str | None = None
     created_at: datetime
     updated_at: datetime
     trashed_at: datetime | None = None
@@ -110,6 +112,9 @@ class Asset(AssetContent):
     retriggers: int = 0
     # The size of the stored original this record counts towards its owner's usage (0 until it is stored).
     stored_bytes: int = 0
+    # The thumbnail's random object key, recorded with the facts it shows (a URL of it reveals neither owner nor id);
+    # None before the first thumbnail, or for one made before keys were random (see `thumb_object_key`).
+    thumb_key: str | None = None
 
     @property
     def original_key(self) -> str:
@@ -118,10 +123,11 @@ class Asset(AssetContent):
         return original_key(self.owner, self.id)
 
     @property
-    def thumb_key(self) -> str:
-        from functions.common.object_keys import thumb_key
+    def thumb_object_key(self) -> str:
+        """Where the thumbnail is for its owner: the recorded key, else the owner/id key of an older thumbnail."""
+        from functions.common.object_keys import legacy_thumb_key
 
-        return thumb_key(self.owner, self.id)
+        return self.thumb_key or legacy_thumb_key(self.owner, self.id)
 
     @property
     def in_trash(self) -> bool:
@@ -141,6 +147,31 @@ class AssetOut(CamelModel, AssetContent):
     thumb_url: str | None = None
     # True when a request brought bytes this user already has: the existing asset is returned instead.
     duplicate: bool | None = None
+
+
+class Folder(BaseModel):
+    """One of an owner's folders as stored: `asset_count` counts its assets not in the trash, `members` all of them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    owner: str
+    id: str
+    name: str
+    asset_count: int = 0
+    members: int = 0
+    created_at: datetime
+    updated_at: datetime
+
+
+class FolderOut(CamelModel):
+    """A folder as the API shows it: its assets not in the trash, and the newest ready one's thumbnail."""
+
+    id: str
+    name: str
+    asset_count: int
+    cover_thumb_url: str | None = None
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
 
 
 def new_asset(*, owner: str, now: datetime, **fields: Any) -> Asset:

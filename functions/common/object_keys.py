@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import secrets
+
 from functions.common.identity import decode_owner, encode_owner
 from functions.system import ORIGINALS_PREFIX, THUMBS_PREFIX
+
+# 128 bits: a thumbnail's key can be neither guessed nor traced back to its owner or asset.
+_THUMB_KEY_BYTES = 16
 
 
 def original_key(owner: str, asset_id: str) -> str:
     return f"{ORIGINALS_PREFIX}{encode_owner(owner)}/{asset_id}"
 
 
-def thumb_key(owner: str, asset_id: str) -> str:
+def new_thumb_key() -> str:
+    """A fresh random thumbnail key, `thumbs/{random}.webp`: nothing in it comes from the owner or the asset."""
+    return f"{THUMBS_PREFIX}{secrets.token_urlsafe(_THUMB_KEY_BYTES)}.webp"
+
+
+def legacy_thumb_key(owner: str, asset_id: str) -> str:
+    """Where thumbnails made before keys were random live (`Asset.thumb_key` unset): it holds the owner and the id."""
     return f"{THUMBS_PREFIX}{encode_owner(owner)}/{asset_id}.webp"
 
 

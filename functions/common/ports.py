@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from functions.common.clock import epoch_ms
-from functions.common.models import Asset, AssetType, View
+from functions.common.models import Asset, AssetType, Folder, View
 
 if TYPE_CHECKING:
     from functions.common.storage import ObjectInfo, ObjectVersion, PresignedGet, PresignedPost
@@ -110,8 +110,34 @@ class DeletionClaims(Protocol):
     def delete_claimed(self, keys: Iterable[tuple[str, str]]) -> dict[str, str]: ...
 
 
-class GalleryRecords(AssetRecords, DeletionClaims, Protocol):
-    """What the gallery reads and writes: single assets, a view page by page, the trash, deletions."""
+class FolderPages(Protocol):
+    """A folder and one page of a view inside it (what a folder's share reads too)."""
+
+    def get_folder(self, owner: str, folder_id: str) -> Folder: ...
+    def folder_page(
+        self,
+        owner: str,
+        folder_id: str,
+        view: View,
+        asset_type: AssetType | None,
+        limit: int,
+        start: dict[str, Any] | None,
+    ) -> Page: ...
+
+
+class FolderRecords(FolderPages, Protocol):
+    """An owner's folders: created counted (`TooManyFolders`), renamed, deleted only empty (`FolderNotEmpty`)."""
+
+    def create_folder(self, folder: Folder, *, max_folders: int) -> Folder: ...
+    def folders(self, owner: str) -> list[Folder]: ...
+    def rename_folder(self, owner: str, folder_id: str, name: str, now: datetime) -> Folder: ...
+    def delete_folder(self, owner: str, folder_id: str) -> None: ...
+    def folder_cover(self, owner: str, folder_id: str) -> Asset | None: ...
+    def folder_members(self, owner: str, folder_id: str) -> Iterator[Asset]: ...
+
+
+class GalleryRecords(AssetRecords, DeletionClaims, FolderRecords, Protocol):
+    """What the gallery reads and writes: single assets, a view page by page, the trash, deletions, folders."""
 
     def page(
         self, owner: str, view: View, asset_type: AssetType | None, limit: int, start: dict[str, Any] | None
@@ -191,8 +217,8 @@ class ScheduledStore(PurgeStore, ObjectRewriter, Protocol):
     """The scheduled run re-triggers lost events, then deletes."""
 
 
-class ThumbnailStore(ObjectWriter, Protocol):
-    """The thumbnail reads the announced original by eTag, writes the thumbnail, drops what it refuses."""
+class ThumbnailStore(ObjectWriter, ObjectDeleter, Protocol):
+    """The thumbnail reads the announced original by eTag, writes the thumbnail, drops what it refuses or replaced."""
 
     @property
     def bucket(self) -> str: ...

@@ -28,11 +28,12 @@ def present(asset: Asset, *, by: Presents, duplicate: bool = False) -> AssetOut:
     `duplicate` marks an asset returned for bytes its owner already had.
     """
     store, ttl, now = by.store, by.read_ttl_seconds, by.clock()
-    data = asset.model_dump(exclude={"owner", "deleting", "original_etag", "retriggers", "stored_bytes"})
+    internal = {"owner", "deleting", "original_etag", "retriggers", "stored_bytes", "thumb_key"}
+    data = asset.model_dump(exclude=internal)
     if asset.status in STORED_STATUSES:
         data["url"] = store.presign_get(key=asset.original_key, ttl_seconds=ttl, now=now).url
     if asset.status == AssetStatus.READY:
-        data["thumb_url"] = store.presign_get(key=asset.thumb_key, ttl_seconds=ttl, now=now).url
+        data["thumb_url"] = store.presign_get(key=asset.thumb_object_key, ttl_seconds=ttl, now=now).url
     if duplicate:
         data["duplicate"] = True
     return AssetOut.model_validate(data)

@@ -106,6 +106,14 @@ class RealtimeTicketSettings(RealtimeSettings):
     realtime_url: str = Field(alias="REALTIME_URL", min_length=1)
 
 
+class SharesSettings(ApiSettings):
+    """The share functions (#15): where a link points; the public one presigns with the API's TTLs."""
+
+    share_base_url: str = Field(default="", alias="SHARE_BASE_URL", max_length=512)
+    # The public function's downloads strip metadata from originals: the decode limit uploads have.
+    max_image_pixels: int = Field(alias="MAX_IMAGE_PIXELS", ge=1)
+
+
 class DocsSettings(BaseModel):
     """The docs function needs no configuration."""
 
@@ -149,6 +157,7 @@ __all__ = [
     "PurgeSettings",
     "RealtimeSettings",
     "RealtimeTicketSettings",
+    "SharesSettings",
     "ThumbnailSettings",
     "UploadSettings",
     "load_settings",

@@ -1,4 +1,4 @@
-"""Gallery API: listing, one asset, actions, download, empty trash, health, and the problem+json 404."""
+"""Gallery API: listing, one asset, actions, download, empty trash, folders, health, and the problem+json 404."""
 
 from __future__ import annotations
 
@@ -18,17 +18,20 @@ with imports_without_gc():
     from functions.common.errors import (
         JSON_BODY,
         Conflict,
+        FolderNotEmpty,
+        FolderNotFound,
         InvalidCursor,
         InvalidRequest,
         NotFailed,
         NotFound,
         NotInTrash,
         NotReady,
+        TooManyFolders,
         problems,
     )
-    from functions.common.models import AssetOut, AssetType, View
+    from functions.common.models import AssetOut, AssetType, FolderOut, View
     from functions.common.quota import UsageOut, usage_report
-    from functions.gallery import logic, wiring
+    from functions.gallery import folders, logic, wiring
     from functions.system import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 logger = Logger(service="gallery")
@@ -36,6 +39,7 @@ router = APIGatewayHttpRouter()
 LOCATION: OpenAPIResponseHeader = {"description": "The presigned URL", "schema": {"type": "string"}}
 # Not validated as a pattern (that would be a 422): an id that is not a ULID is simply unknown, a 404 `not_found`.
 AssetId = Annotated[str, Path(description="The asset's id, a ULID; any other value is unknown: 404")]
+FolderId = Annotated[str, Path(description="The folder's id, a ULID; any other value is unknown: 404")]
 
 # The collaborators, built on the first request; tests and the local server inject theirs with `wiring.collaborators`.
 _gallery = wiring.collaborators
@@ -52,9 +56,17 @@ def list_gallery(
     asset_type: Annotated[AssetType | None, Query(alias="assetType")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    folder_id: Annotated[str | None, Query(alias="folderId", max_length=64)] = None,
 ) -> logic.GalleryPage:
+    """The caller's view; with `folderId`, the view inside that folder (an unknown folder lists nothing)."""
     return logic.list_gallery(
-        owner=caller(router), view=view, asset_type=asset_type, limit=limit, cursor=cursor, gallery=_gallery()
+        owner=caller(router),
+        view=view,
+        asset_type=asset_type,
+        limit=limit,
+        cursor=cursor,
+        folder_id=folder_id,
+        gallery=_gallery(),
     )
 
 
@@ -63,7 +75,9 @@ def get_asset(id: AssetId) -> AssetOut:
     return logic.get_asset(owner=caller(router), asset_id=known_asset_id(id), gallery=_gallery())
 
 
-@router.patch("/assets/<id>", tags=["assets"], openapi_extensions=problems(NotFound, Conflict, *JSON_BODY))
+@router.patch(
+    "/assets/<id>", tags=["assets"], openapi_extensions=problems(NotFound, FolderNotFound, Conflict, *JSON_BODY)
+)
 def patch_asset(id: AssetId, request: logic.PatchRequest) -> AssetOut:
     return logic.patch_asset(owner=caller(router), asset_id=known_asset_id(id), request=request, gallery=_gallery())
 
@@ -80,7 +94,7 @@ def delete_asset(id: AssetId) -> Response[str]:
     return Response(status_code=204, body="")
 
 
-@router.post("/assets/bulk", tags=["assets"], openapi_extensions=problems(*JSON_BODY))
+@router.post("/assets/bulk", tags=["assets"], openapi_extensions=problems(FolderNotFound, *JSON_BODY))
 def bulk(request: logic.BulkRequest) -> logic.BulkResponse:
     return logic.bulk_action(owner=caller(router), request=request, gallery=_gallery())
 
@@ -111,6 +125,39 @@ def reprocess(id: AssetId) -> Response[AssetOut]:
 @router.post("/trash/empty", tags=["trash"], openapi_extensions=problems())
 def empty_trash() -> logic.EmptyTrashResponse:
     return logic.empty_trash(owner=caller(router), gallery=_gallery())
+
+
+@router.post("/folders", tags=["folders"], status_code=201, openapi_extensions=problems(TooManyFolders, *JSON_BODY))
+def create_folder(request: folders.FolderRequest) -> Response[FolderOut]:
+    folder = folders.create_folder(owner=caller(router), request=request, gallery=_gallery())
+    return Response(status_code=201, content_type="application/json", body=folder)
+
+
+@router.get("/folders", tags=["folders"], openapi_extensions=problems())
+def list_folders() -> folders.FolderList:
+    """Every folder of the caller, by name, with its assets not in the trash and its cover."""
+    return folders.list_folders(owner=caller(router), gallery=_gallery())
+
+
+# `not_found` too: a path no route matches (an id with characters a path segment cannot hold) is the router's 404.
+@router.patch("/folders/<id>", tags=["folders"], openapi_extensions=problems(FolderNotFound, NotFound, *JSON_BODY))
+def rename_folder(id: FolderId, request: folders.FolderRequest) -> FolderOut:
+    return folders.rename_folder(owner=caller(router), folder_id=id, request=request, gallery=_gallery())
+
+
+@router.delete(
+    "/folders/<id>",
+    tags=["folders"],
+    status_code=204,
+    responses={204: {"description": "Deleted"}},
+    openapi_extensions=problems(FolderNotFound, NotFound, FolderNotEmpty, InvalidRequest),
+)
+def delete_folder(
+    id: FolderId, move_assets_out: Annotated[bool, Query(alias="moveAssetsOut")] = False
+) -> Response[str]:
+    """Delete a folder; one holding assets (the trash included) only with `moveAssetsOut=true`, which takes them out."""
+    folders.delete_folder(owner=caller(router), folder_id=id, move_assets_out=move_assets_out, gallery=_gallery())
+    return Response(status_code=204, body="")
 
 
 @router.get("/usage", tags=["usage"], openapi_extensions=problems())

@@ -12,7 +12,15 @@ from pydantic import ConfigDict, Field, StrictBool
 from functions.common.clock import Clock
 from functions.common.cursor import CursorCodec
 from functions.common.deletion import DeletionFailed, delete_forever
-from functions.common.errors import Conflict, DomainError, InvalidRequest, NotFailed, NotFound, NotReady
+from functions.common.errors import (
+    Conflict,
+    DomainError,
+    FolderNotFound,
+    InvalidRequest,
+    NotFailed,
+    NotFound,
+    NotReady,
+)
 from functions.common.ids import is_ulid
 from functions.common.models import STORED_STATUSES, Asset, AssetOut, AssetStatus, AssetType, CamelModel, View
 from functions.common.ports import GalleryRecords, GalleryStore, Quota, StoredAsset
@@ -32,6 +40,8 @@ class PatchRequest(CamelModel):
     trashed: StrictBool | None = None
     prompt: str | None = Field(default=None, max_length=10_000)
     asset_type: AssetType | None = None
+    # `null` takes the asset out of its folder; absent leaves it where it is.
+    folder_id: str | None = Field(default=None, max_length=64)
 
 
 class BulkAction(StrEnum):
@@ -40,11 +50,16 @@ class BulkAction(StrEnum):
     TRASH = "trash"
     RESTORE = "restore"
     DELETE = "delete"
+    MOVE = "move"
 
 
 class BulkRequest(CamelModel):
     action: BulkAction
     ids: list[str] = Field(min_length=1, max_length=MAX_BULK_IDS)
+    # Only with `move` (and then required): the folder to move to, `null` for none.
+    folder_id: str | None = Field(
+        default=None, max_length=64, description="With `move` only, and required there: the folder, or null for none."
+    )
 
 
 class BulkResult(CamelModel):
@@ -84,12 +99,25 @@ class Gallery:
 
 
 def list_gallery(
-    *, owner: str, view: View, asset_type: AssetType | None, limit: int, cursor: str | None, gallery: Gallery
+    *,
+    owner: str,
+    view: View,
+    asset_type: AssetType | None,
+    limit: int,
+    cursor: str | None,
+    gallery: Gallery,
+    folder_id: str | None = None,
 ) -> GalleryPage:
-    """One page of the caller's view, newest first (trash: most recently trashed first)."""
-    query = f"{view.value}|{asset_type.value if asset_type else ''}"
+    """One page of the caller's view (or of the view inside one folder), newest first (trash: most recently trashed
+    first). An unknown folder, another user's included, lists nothing: it costs no read to tell."""
+    query = f"{view.value}|{asset_type.value if asset_type else ''}" + (f"|{folder_id}" if folder_id else "")
     start = gallery.cursors.decode(cursor, owner=owner, query=query) if cursor else None
-    page = gallery.repository.page(owner, view, asset_type, limit, start)
+    if folder_id is not None and not is_ulid(folder_id):
+        return GalleryPage(items=[], next_cursor=None)
+    if folder_id is not None:
+        page = gallery.repository.folder_page(owner, folder_id, view, asset_type, limit, start)
+    else:
+        page = gallery.repository.page(owner, view, asset_type, limit, start)
     next_cursor = (
         gallery.cursors.encode(owner=owner, query=query, position=page.next_position) if page.next_position else None
     )
@@ -110,6 +138,12 @@ def _changed(stored: StoredAsset, request: PatchRequest, gallery: Gallery) -> As
         update["prompt"] = request.prompt
     if request.asset_type is not None:
         update["asset_type"] = request.asset_type
+    if "folder_id" in request.model_fields_set and request.folder_id != asset.folder_id:
+        if request.folder_id is not None and not is_ulid(request.folder_id):
+            raise FolderNotFound("No such folder.")
+        if asset.deleting:
+            raise Conflict("The asset is being deleted.")
+        update["folder_id"] = request.folder_id
     if request.trashed is True and not asset.in_trash:
         update["trashed_at"] = now
         update["purge_at"] = now + timedelta(days=gallery.retention_days)
@@ -134,7 +168,7 @@ def _apply(stored: StoredAsset, request: PatchRequest, gallery: Gallery) -> Stor
 def patch_asset(*, owner: str, asset_id: str, request: PatchRequest, gallery: Gallery) -> AssetOut:
     """Star, unstar, trash, restore or edit; retried once when a concurrent write got there first."""
     if request.model_fields_set == set():
-        raise InvalidRequest("Give at least one of starred, trashed, prompt, assetType.")
+        raise InvalidRequest("Give at least one of starred, trashed, prompt, assetType, folderId.")
 
     def attempt() -> AssetOut:
         stored = gallery.repository.get(owner, asset_id)
@@ -164,6 +198,7 @@ _BULK_PATCH = {
 
 def bulk_action(*, owner: str, request: BulkRequest, gallery: Gallery) -> BulkResponse:
     """Apply one action to many ids; each id gets its own outcome and one failure never stops the others."""
+    patches = _BULK_PATCH | {BulkAction.MOVE: _move_patch(owner, request, gallery)}
     # An id that is not a ULID can never exist: it is `not_found` without becoming a DynamoDB key.
     found = gallery.repository.batch_get(owner, [asset_id for asset_id in request.ids if is_ulid(asset_id)])
     results: list[BulkResult] = []
@@ -178,7 +213,7 @@ def bulk_action(*, owner: str, request: BulkRequest, gallery: Gallery) -> BulkRe
                 found.pop(asset_id)
                 results.append(BulkResult(id=asset_id, result="ok"))
             else:
-                updated = _apply(stored, _BULK_PATCH[request.action], gallery)
+                updated = _apply(stored, patches[request.action], gallery)
                 found[asset_id] = updated
                 results.append(BulkResult(id=asset_id, result="ok", asset=gallery.show(updated.asset)))
         except NotFound:
@@ -187,6 +222,18 @@ def bulk_action(*, owner: str, request: BulkRequest, gallery: Gallery) -> BulkRe
             # A deletion S3 or DynamoDB refused stays claimed and unrestorable; retrying the action finishes it.
             results.append(BulkResult(id=asset_id, result="conflict"))
     return BulkResponse(results=results)
+
+
+def _move_patch(owner: str, request: BulkRequest, gallery: Gallery) -> PatchRequest:
+    """What `move` changes; `folderId` is required with it and refused with any other action."""
+    given = "folder_id" in request.model_fields_set
+    if given != (request.action == BulkAction.MOVE):
+        raise InvalidRequest("folderId goes with the action move, and only with it.")
+    if request.action == BulkAction.MOVE and request.folder_id is not None:
+        if not is_ulid(request.folder_id):
+            raise FolderNotFound("No such folder.")
+        gallery.repository.get_folder(owner, request.folder_id)
+    return PatchRequest(folder_id=request.folder_id)
 
 
 def download_url(*, owner: str, asset_id: str, gallery: Gallery) -> str:

@@ -160,7 +160,7 @@ def sign_read(*, owner: str, request: SignReadRequest, signer: Signer) -> SignRe
         if request.variant == ReadVariant.THUMB and asset.status != AssetStatus.READY:
             missing.append(asset_id)
             continue
-        key = asset.original_key if request.variant == ReadVariant.ORIGINAL else asset.thumb_key
+        key = asset.original_key if request.variant == ReadVariant.ORIGINAL else asset.thumb_object_key
         signed = signer.store.presign_get(key=key, ttl_seconds=signer.read_ttl_seconds, now=now)
         urls[asset_id] = SignedUrl(url=signed.url, expires_at=signed.expires_at)
     return SignReadResponse(urls=urls, missing=missing)

@@ -3,6 +3,8 @@
 S3 delivers at least once and out of order, so every step is safe to repeat: a duplicate event is answered
 from the idempotency store, an event for an object replaced since is skipped, and the asset is only written
 with a conditional write: forward from `pending`/`processing`, or again when its original's bytes changed.
+Each thumbnail gets a new random key, recorded in that write; the key it replaces is deleted once the write holds,
+and one written for a write that did not hold is deleted at once, so a repeat leaves no object behind.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -22,10 +25,11 @@ from functions.common.clock import Clock
 from functions.common.errors import NotFound
 from functions.common.images import ImageRejected
 from functions.common.models import UNFINISHED_STATUSES, Asset, AssetError, AssetStatus
-from functions.common.object_keys import parse_original_key
+from functions.common.object_keys import new_thumb_key, parse_original_key
 from functions.common.ports import AssetRecords, StoredAsset, ThumbnailStore
 from functions.common.retries import retry_on_conflict
 from functions.common.storage import ObjectChanged
+from functions.thumbnail import recording
 from functions.thumbnail.imaging import Thumbnail, make_thumbnail
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
@@ -107,18 +111,20 @@ def _may_write(asset: Asset, created: CreatedObject, prior: Asset, *, thumbnaile
     return asset.original_etag == prior.original_etag or _is_current(created, thumbnailer=thumbnailer)
 
 
-def _finish(asset_update: dict[str, Any], created: CreatedObject, prior: Asset, *, thumbnailer: Thumbnailer) -> str:
-    """Apply `asset_update` unless the asset moved on meanwhile; a concurrent edit (star, trash) is retried."""
+def _finish(
+    asset_update: dict[str, Any], created: CreatedObject, prior: Asset, *, thumbnailer: Thumbnailer
+) -> tuple[str, Asset | None]:
+    """Apply `asset_update` unless the asset moved on meanwhile (a concurrent edit is retried); and what it replaced."""
 
-    def attempt() -> str:
+    def attempt() -> tuple[str, Asset | None]:
         try:
             stored = thumbnailer.repository.get(prior.owner, prior.id)
         except NotFound:
-            return "vanished"
+            return "vanished", None
         if not _may_write(stored.asset, created, prior, thumbnailer=thumbnailer):
-            return "skipped"
+            return "skipped", None
         thumbnailer.repository.replace(stored, stored.asset.model_copy(update=asset_update))
-        return str(asset_update["status"].value)
+        return str(asset_update["status"].value), stored.asset
 
     gave_up = "The asset kept changing while its thumbnail was recorded."
     return retry_on_conflict(attempt, attempts=_WRITE_ATTEMPTS, gave_up=gave_up)
@@ -130,6 +136,7 @@ def _failure(code: str, message: str, *, thumbnailer: Thumbnailer) -> dict[str, 
         "updated_at": thumbnailer.clock(),
         "error": AssetError(code=code, message=message),
         "retriggers": 0,
+        "thumb_key": None,  # no thumbnail describes these bytes; one of earlier bytes is deleted with the write
     }
 
 
@@ -139,9 +146,10 @@ def _render(stored: StoredAsset, data: bytes, sha256: str, *, thumbnailer: Thumb
         thumb = thumbnailer.make(data, box=thumbnailer.box, max_pixels=thumbnailer.max_pixels)
     except ImageRejected as rejected:
         return _failure(rejected.code, rejected.message, thumbnailer=thumbnailer)
-    asset: Asset = stored.asset
-    thumbnailer.store.write(asset.thumb_key, thumb.webp, "image/webp")
+    key = new_thumb_key()
+    thumbnailer.store.write(key, thumb.webp, "image/webp")
     return {
+        "thumb_key": key,
         "status": AssetStatus.READY,
         "updated_at": thumbnailer.clock(),
         "width": thumb.width,
@@ -209,7 +217,8 @@ def process_created(created: CreatedObject, *, thumbnailer: Thumbnailer) -> str:
     # The announced object is what the record now describes: its size is what the owner's usage counts (the
     # repository adds the difference to what the record counted before, in the same conditional write).
     update["stored_bytes"] = info.size
-    return _finish(update, created, asset, thumbnailer=thumbnailer)
+    finish = partial(_finish, update, created, asset, thumbnailer=thumbnailer)
+    return recording.record(update, finish, prior=asset, repository=thumbnailer.repository, store=thumbnailer.store)
 
 
 class RecordsFailed(Exception):

@@ -16,8 +16,10 @@ from typing import Any, ClassVar
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
 from tests.conftest import SHELL_AWS_ENVIRONMENT
+from tests.e2e.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.targets import DEFAULT_ALLOWED_ORIGIN, DeployedStack, Kind, Target, deployed_stack, target_kind
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -129,3 +131,12 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     running = start_server(tmp_path_factory.mktemp("state"), **extra)
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, one per browser test module (each module skips itself first when it is missing)."""
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from tests.e2e.chromium import CHROMIUM, CHROMIUM_ARGS, require_chromium
+from tests.e2e.chromium import require_chromium
 
 pytestmark = [
     pytest.mark.e2e,
@@ -34,7 +34,7 @@ TIMEOUT_MS = 15_000
 
 require_chromium()
 
-from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect  # noqa: E402
 
 # A loaded 2-core CI machine runs the server, the thumbnailer and Chromium at once: 5 s is not enough there.
 expect.set_options(timeout=TIMEOUT_MS)
@@ -137,14 +137,6 @@ def server(tmp_path_factory: pytest.TempPathFactory, image_source: ImageSource) 
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.chromium import CHROMIUM, CHROMIUM_ARGS, require_chromium
+from tests.e2e.chromium import require_chromium
 from tests.e2e.conftest import LocalServer, start_server
 from tests.imagegen import png_bytes
 
@@ -28,7 +28,7 @@ ASSET_ROUTE = re.compile(r"/assets/[0-9A-Z]{26}$")
 
 require_chromium()
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
 expect.set_options(timeout=TIMEOUT_MS)
 
@@ -38,14 +38,6 @@ def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
     running = start_server(tmp_path_factory.mktemp("state"))
     yield running
     running.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def _web(local: LocalServer) -> str:

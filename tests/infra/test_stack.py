@@ -186,7 +186,8 @@ def test_authorizer_on_every_route_except_the_public_ones(synthesized: Synthesiz
         for item in synthesized.http_api("AWS::ApiGatewayV2::Route").values()
     }
     (authorizer_id,) = synthesized.http_api("AWS::ApiGatewayV2::Authorizer")
-    public = {"GET /health", "GET /openapi.json", "GET /docs", "OPTIONS /{proxy+}"}
+    shares = {route.route_key for route in system.ROUTES if route.function == "public_shares"}  # share links (#15)
+    public = {"GET /health", "GET /openapi.json", "GET /docs", "OPTIONS /{proxy+}"} | shares
     # Then every route of the table is deployed, the public ones without auth and all others with the JWT authorizer
     assert {route.route_key for route in system.ROUTES if not route.auth} == public
     for route in system.ROUTES:
@@ -326,10 +327,12 @@ def test_thumbnail_reads_originals_writes_thumbs_and_never_writes_originals(temp
 
 
 def test_only_purge_and_delete_paths_delete_media(template: dict[str, Any]) -> None:
-    # Then every version of a thumbnail or an original is deleted only by purge and the gallery's delete path
-    for prefix in (THUMBS, ORIGINALS):
-        assert holders(template, "s3:DeleteObjectVersion", prefix) == {"gallery", "purge"}
-    assert holders(template, "s3:ListBucketVersions", "<MEDIA.Arn>") == {"gallery", "purge"}
+    # Then every version of an original is deleted only by purge and the gallery's delete path, and of a thumbnail
+    # also by the thumbnail function (the thumbnail a new one replaces, or one written for a write that lost)
+    assert holders(template, "s3:DeleteObjectVersion", ORIGINALS) == {"gallery", "purge"}
+    assert holders(template, "s3:DeleteObjectVersion", THUMBS) == {"gallery", "purge", "thumbnail"}
+    # (and the shares function, limited to a revoked share's download copies under public/: the test below)
+    assert holders(template, "s3:ListBucketVersions", "<MEDIA.Arn>") == {"gallery", "purge", "thumbnail", "shares"}
     # And no function deletes a thumbnail the plain way (which only hides it behind a delete marker); only the
     # thumbnail function does so to an original nobody asked for (no record)
     assert holders(template, "s3:DeleteObject", THUMBS) == set()
@@ -342,17 +345,23 @@ def test_listing_versions_is_limited_to_the_media_prefixes(template: dict[str, A
         for statement in statements_of(template, function_id):
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             if "s3:ListBucketVersions" in actions:
-                # Then it holds only for prefixes under originals/ and thumbs/
-                assert statement["Condition"] == {
-                    "StringLike": {"s3:prefix": [f"{system.ORIGINALS_PREFIX}*", f"{system.THUMBS_PREFIX}*"]}
-                }
+                # Then it holds only for prefixes under originals/ and thumbs/ (or a share's copies under public/)
+                assert statement["Condition"] in (
+                    {"StringLike": {"s3:prefix": [f"{system.ORIGINALS_PREFIX}*", f"{system.THUMBS_PREFIX}*"]}},
+                    {"StringLike": {"s3:prefix": f"{system.PUBLIC_COPIES_PREFIX}*"}},
+                )
 
 
 def test_only_purge_and_delete_paths_delete_records(template: dict[str, Any]) -> None:
     # Then asset records are deleted by purge and the gallery's delete path, and by upload and ingest only to
     # take back the record they have just created when storing or handing it off failed
     expected = {"gallery", "purge"} | ({"upload", "ingest"} & set(system.FUNCTIONS))
-    assert holders(template, "dynamodb:DeleteItem", "<ASSETS.Arn>") == expected
+    # The shares function deletes only share items (#15): its statement holds only for share partitions.
+    assert holders(template, "dynamodb:DeleteItem", "<ASSETS.Arn>") == expected | {"shares"}
+    for statement in statements_of(template, function_ids(template)["shares"]):
+        if "dynamodb:DeleteItem" in statement["Action"]:
+            leading = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+            assert leading == ["share#*", "shares#*", "token#*"]
     # And no function can delete through BatchWriteItem
     assert all(
         action != "dynamodb:BatchWriteItem"

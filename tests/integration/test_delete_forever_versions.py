@@ -98,9 +98,9 @@ def test_delete_markers_of_an_earlier_plain_delete_go_too(repository, store, s3_
     # Given a trashed asset whose thumbnail was once deleted the plain way (a delete marker over its bytes)
     trashed = new_asset(created_at=now - 5 * DAY, trashed_at=now - DAY)
     store_asset(repository, store, trashed)
-    s3_client.delete_object(Bucket=BUCKET, Key=trashed.thumb_key)
+    s3_client.delete_object(Bucket=BUCKET, Key=trashed.thumb_object_key)
     assert {marker["Key"] for marker in s3_client.list_object_versions(Bucket=BUCKET)["DeleteMarkers"]} == {
-        trashed.thumb_key
+        trashed.thumb_object_key
     }
 
     # When it is deleted forever

@@ -145,7 +145,7 @@ def test_delete_forever_only_from_trash_and_removes_objects(
     # Given an asset with its original and thumbnail stored
     (asset,) = make_assets(gallery, "alice", 1)
     store.write(asset.original_key, b"original", "image/png")
-    store.write(asset.thumb_key, b"thumb", "image/webp")
+    store.write(asset.thumb_object_key, b"thumb", "image/webp")
 
     # Then deleting it outside the trash is refused and keeps everything
     with pytest.raises(NotInTrash):
@@ -159,7 +159,7 @@ def test_delete_forever_only_from_trash_and_removes_objects(
     # Then record, original and thumbnail are gone
     with pytest.raises(NotFound):
         gallery.repository.get("alice", asset.id)
-    assert store.head(asset.original_key) is None and store.head(asset.thumb_key) is None
+    assert store.head(asset.original_key) is None and store.head(asset.thumb_object_key) is None
 
 
 def test_a_restore_racing_a_deletion_is_never_lost(gallery: logic.Gallery) -> None:

@@ -109,10 +109,11 @@ def test_an_original_of_any_owner_gets_its_thumbnail(
     # When the thumbnail function handles the event
     answer = thumbnail(created_event(BUCKET, asset.original_key, etag), FakeContext())
 
-    # Then the asset is ready with its thumbnail stored beside the original, and only its owner sees it
+    # Then the asset is ready with its thumbnail stored at the key it records, and only its owner sees it
     assert answer == {"outcomes": {asset.original_key: "ready"}}
-    assert repository.get(sub, ASSET_ID).asset.status == AssetStatus.READY
-    assert s3_client.head_object(Bucket=BUCKET, Key=asset.thumb_key)["ContentType"] == "image/webp"
+    ready = repository.get(sub, ASSET_ID).asset
+    assert ready.status == AssetStatus.READY and ready.thumb_key is not None
+    assert s3_client.head_object(Bucket=BUCKET, Key=ready.thumb_key)["ContentType"] == "image/webp"
     assert call(gallery, "GET", f"/assets/{ASSET_ID}", sub=sub)[0] == 200
     other = "team#alice" if sub == "team" else "team"
     assert call(gallery, "GET", f"/assets/{ASSET_ID}", sub=other)[0] == 404

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -125,9 +126,12 @@ def test_new_original_becomes_ready_with_webp_thumbnail_and_recorded_facts(
     # When the pipeline gets the ObjectCreated event
     outcomes = process_event(_event("A1", etag), thumbnailer=thumbnailer_for())
 
-    # Then the thumbnail is a 256px WebP under thumbs/ with its content type, and the asset is ready with its facts
+    # Then the thumbnail is a 256px WebP under thumbs/ with its content type, at the random key the asset records
+    # (nothing in it names the owner or the asset), and the asset is ready with its facts
     assert outcomes == {"originals/alice/A1": "ready"}
-    thumb = s3_client.get_object(Bucket=BUCKET, Key="thumbs/alice/A1.webp")
+    thumb_key = repository.get(OWNER, "A1").asset.thumb_key
+    assert thumb_key is not None and re.fullmatch(r"thumbs/[A-Za-z0-9_-]{22}\.webp", thumb_key)
+    thumb = s3_client.get_object(Bucket=BUCKET, Key=thumb_key)
     assert thumb["ContentType"] == "image/webp"
     picture = Image.open(io.BytesIO(thumb["Body"].read()))
     assert (picture.format, picture.size) == ("WEBP", (256, 171))
@@ -142,7 +146,7 @@ def test_new_original_becomes_ready_with_webp_thumbnail_and_recorded_facts(
     assert len(asset.placeholder.blurhash) == 28
     # And nothing new was written under originals/ (the function can never trigger itself)
     keys = {item["Key"] for item in s3_client.list_objects_v2(Bucket=BUCKET)["Contents"]}
-    assert keys == {"originals/alice/A1", "thumbs/alice/A1.webp"}
+    assert keys == {"originals/alice/A1", thumb_key}
 
 
 def test_key_with_spaces_and_plus_is_url_decoded(
@@ -156,8 +160,9 @@ def test_key_with_spaces_and_plus_is_url_decoded(
 
     # Then the right asset is found and finished
     assert outcomes == {"originals/alice/a b+c": "ready"}
-    assert repository.get(OWNER, "a b+c").asset.status == AssetStatus.READY
-    assert s3_client.head_object(Bucket=BUCKET, Key="thumbs/alice/a b+c.webp")["ContentType"] == "image/webp"
+    finished = repository.get(OWNER, "a b+c").asset
+    assert finished.status == AssetStatus.READY and finished.thumb_key is not None
+    assert s3_client.head_object(Bucket=BUCKET, Key=finished.thumb_key)["ContentType"] == "image/webp"
 
 
 def test_poison_image_fails_the_asset_and_returns_normally(
@@ -416,8 +421,9 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _thumb_pixel(s3_client: Any, asset_id: str) -> tuple[int, ...]:
-    body = s3_client.get_object(Bucket=BUCKET, Key=f"thumbs/{OWNER}/{asset_id}.webp")["Body"].read()
+def _thumb_pixel(s3_client: Any, repository: AssetRepository, asset_id: str) -> tuple[int, ...]:
+    key = repository.get(OWNER, asset_id).asset.thumb_object_key
+    body = s3_client.get_object(Bucket=BUCKET, Key=key)["Body"].read()
     return pixel(Image.open(io.BytesIO(body)).convert("RGB"), (10, 10))
 
 
@@ -440,8 +446,12 @@ def test_a_second_post_of_other_bytes_onto_a_ready_asset_is_processed_in_full(
     assert (after.sha256, after.size, after.mime) == (_sha256(BLUE), len(BLUE), "image/png")
     assert before.placeholder is not None and after.placeholder is not None
     assert after.placeholder.color != before.placeholder.color
-    red_part, _, blue_part = _thumb_pixel(s3_client, "P1")
+    red_part, _, blue_part = _thumb_pixel(s3_client, repository, "P1")
     assert blue_part > 150 > red_part
+    # And the blue thumbnail has a new key, while every version of the red one is gone
+    assert before.thumb_key and after.thumb_key and after.thumb_key != before.thumb_key
+    listed = s3_client.list_object_versions(Bucket=BUCKET, Prefix=before.thumb_key)
+    assert not listed.get("Versions") and not listed.get("DeleteMarkers")
     # And duplicates are looked up by the bytes stored now
     assert [asset.id for asset in repository.with_sha256(OWNER, _sha256(BLUE))] == ["P1"]
     assert repository.with_sha256(OWNER, _sha256(RED)) == []

@@ -15,7 +15,7 @@ from devserver.s3gate.postpolicy import check_post, parse_form
 from functions.common.cursor import CursorCodec
 from functions.common.identity import decode_owner, encode_owner, owner_key
 from functions.common.models import AssetType, View
-from functions.common.object_keys import original_key, parse_original_key, thumb_key
+from functions.common.object_keys import legacy_thumb_key, original_key, parse_original_key
 from functions.common.repository.mapping import sha256_partition, view_partition
 from functions.thumbnail.logic import created_objects
 from tests.s3gate_support import BOUNDARY, BUCKET, DATA, REGION, multipart, presign_post, secrets_of
@@ -115,7 +115,7 @@ def test_every_composite_table_key_starts_with_the_owners_encoding(sub: str) -> 
 @pytest.mark.parametrize("sub", HOSTILE_SUBS)
 def test_an_original_key_parses_back_to_its_owner_and_id_within_s3s_limit(sub: str) -> None:
     # Given an asset's object keys
-    original, thumb = original_key(sub, ASSET_ID), thumb_key(sub, ASSET_ID)
+    original, thumb = original_key(sub, ASSET_ID), legacy_thumb_key(sub, ASSET_ID)
     # Then they fit S3's limit, and the original's key parses back exactly
     assert len(original.encode()) <= S3_KEY_MAX_BYTES and len(thumb.encode()) <= S3_KEY_MAX_BYTES
     assert parse_original_key(original) == (sub, ASSET_ID)

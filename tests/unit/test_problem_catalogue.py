@@ -24,10 +24,13 @@ ULID = "01JD0000000000000000000000"
 def api_apps() -> dict[str, Any]:
     from functions.gallery import handler as gallery
     from functions.ingest import handler as ingest
+    from functions.public_shares import handler as public_shares
+    from functions.shares import handler as shares
     from functions.sign import handler as sign
     from functions.upload import handler as upload
 
-    return {"gallery": gallery.app, "ingest": ingest.app, "sign": sign.app, "upload": upload.app}
+    apps = {"gallery": gallery.app, "ingest": ingest.app, "sign": sign.app, "upload": upload.app}
+    return apps | {"shares": shares.app, "public_shares": public_shares.app}
 
 
 def document() -> dict[str, Any]:
@@ -139,9 +142,14 @@ def test_an_undeclared_problem_is_a_500_that_names_it() -> None:
 JSON_ROUTES = [
     ("gallery", "PATCH", f"/assets/{ULID}"),
     ("gallery", "POST", "/assets/bulk"),
+    ("gallery", "POST", "/folders"),
+    ("gallery", "PATCH", f"/folders/{ULID}"),
     ("sign", "POST", "/uploads/sign"),
     ("sign", "POST", "/assets/sign-read"),
     ("ingest", "POST", "/ingest"),
+    ("shares", "POST", "/shares"),
+    ("shares", "PATCH", f"/shares/{ULID}"),
+    ("public_shares", "POST", "/public/shares/{token}/unlock"),
 ]
 
 
@@ -201,9 +209,10 @@ def test_the_upload_form_documents_strings_only() -> None:
 def body_models() -> list[type[BaseModel]]:
     from functions.gallery.logic import BulkRequest, PatchRequest
     from functions.ingest.logic import IngestRequest
+    from functions.shares.logic import ShareIn, SharePatch
     from functions.sign.logic import SignReadRequest, SignUploadRequest
 
-    return [PatchRequest, BulkRequest, SignUploadRequest, SignReadRequest, IngestRequest]
+    return [PatchRequest, BulkRequest, SignUploadRequest, SignReadRequest, IngestRequest, ShareIn, SharePatch]
 
 
 # What pydantic's lax mode would take although JSON Schema says it is no such value (`1.0` is a JSON integer).

@@ -132,7 +132,7 @@ def test_a_failed_call_fails_only_the_assets_it_touched_and_releases_them():
 def test_an_asset_whose_versions_cannot_be_listed_fails_alone_and_is_released():
     # Given three claimed assets, the second's thumbnail versions unlistable
     assets = [asset(n) for n in range(3)]
-    store = FakeStore(unlistable={assets[1].thumb_key})
+    store = FakeStore(unlistable={assets[1].thumb_object_key})
     repository = FakeRepository(store)
 
     # When they are deleted

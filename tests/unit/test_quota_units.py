@@ -255,7 +255,7 @@ def test_a_cancelled_transaction_says_which_condition_failed(
     from botocore.exceptions import ClientError
     from pynamodb.exceptions import CancellationReason, TransactWriteError, VerboseClientError
 
-    from functions.common.repository.usage import _raise_cancelled
+    from functions.common.repository.usage import raise_cancelled
 
     error = {"Error": {"Code": "TransactionCanceledException", "Message": "cancelled"}}
     cause = VerboseClientError(
@@ -266,4 +266,4 @@ def test_a_cancelled_transaction_says_which_condition_failed(
     assert isinstance(cause, ClientError)
     # When / Then
     with pytest.raises(expected):
-        _raise_cancelled(TransactWriteError("Failed to write transaction items", cause))
+        raise_cancelled(TransactWriteError("Failed to write transaction items", cause))

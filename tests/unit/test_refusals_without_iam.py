@@ -264,7 +264,7 @@ def test_the_purge_tells_abandoned_from_uploaded_and_isolates_a_failing_asset() 
     repository = FakeRepository(abandoned, uploaded, expired, stuck)
     repository.unclaimable.add(stuck.id)
     s3 = StrictS3()
-    store = store_with(s3, uploaded.original_key, expired.original_key, expired.thumb_key, stuck.original_key)
+    store = store_with(s3, uploaded.original_key, expired.original_key, expired.thumb_object_key, stuck.original_key)
 
     # When the purge runs
     report = purge(

@@ -61,7 +61,7 @@ def test_read_urls_go_only_to_ids_whose_variant_is_stored() -> None:
     )
     # Then only a ready asset has a thumbnail, a processing one has its original too, each id is answered once
     assert set(thumbs.urls) == {ready.id} and thumbs.urls[ready.id].url.startswith(
-        f"https://media.invalid/{ready.thumb_key}"
+        f"https://media.invalid/{ready.thumb_object_key}"
     )
     assert thumbs.missing == [processing.id, pending.id, "not-a-ulid"]
     assert set(originals.urls) == {ready.id, processing.id} and originals.missing == [pending.id, "not-a-ulid"]

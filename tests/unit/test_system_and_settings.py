@@ -15,9 +15,15 @@ def test_every_route_is_unique_and_served_by_a_known_function() -> None:
     assert {route.function for route in ROUTES} <= set(FUNCTIONS)
 
 
-def test_only_health_docs_and_the_options_fallback_are_public() -> None:
+def test_only_health_docs_the_options_fallback_and_the_public_share_routes_are_public() -> None:
     public = {route.route_key for route in ROUTES if not route.auth}
-    assert public == {"GET /health", "GET /openapi.json", "GET /docs", "OPTIONS /{proxy+}"}
+    shares = {route.route_key for route in ROUTES if route.function == "public_shares"}
+    assert public == {"GET /health", "GET /openapi.json", "GET /docs", "OPTIONS /{proxy+}"} | shares
+    assert shares == {
+        "GET /public/shares/{token}",
+        "POST /public/shares/{token}/unlock",
+        "GET /public/shares/{token}/items/{alias}/download",
+    }
 
 
 def test_unmatched_paths_need_the_token_and_only_options_falls_back_without_one() -> None:

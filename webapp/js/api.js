@@ -29,6 +29,9 @@ function s3Message(xml) {
   return found ? found[1] : (xml || "").slice(0, 200);
 }
 
+// A share's page sends no cookies and no referrer: the share token is in its own address.
+const PUBLIC_INIT = { credentials: "omit", referrerPolicy: "no-referrer", cache: "no-store" };
+
 export class Api {
   constructor() {
     this.user = sessionStorage.getItem("gallery.user");
@@ -86,9 +89,10 @@ export class Api {
     return parse(await this.#send(method, path, body));
   }
 
-  gallery({ view, assetType, cursor, limit }) {
+  gallery({ view, assetType, folderId, cursor, limit }) {
     const query = new URLSearchParams({ view, limit: String(limit) });
     if (assetType) query.set("assetType", assetType);
+    if (folderId) query.set("folderId", folderId);
     if (cursor) query.set("cursor", cursor);
     return this.request("GET", `/gallery?${query}`);
   }
@@ -105,8 +109,42 @@ export class Api {
     return this.request("DELETE", `/assets/${encodeURIComponent(id)}`);
   }
 
-  bulk(action, ids) {
-    return this.request("POST", "/assets/bulk", { action, ids });
+  /** A bulk action on many assets; `extra` carries the action's own fields (`folderId` for `move`). */
+  bulk(action, ids, extra = {}) {
+    return this.request("POST", "/assets/bulk", { action, ids, ...extra });
+  }
+
+  folders() {
+    return this.request("GET", "/folders");
+  }
+
+  createFolder(name) {
+    return this.request("POST", "/folders", { name });
+  }
+
+  renameFolder(id, name) {
+    return this.request("PATCH", `/folders/${encodeURIComponent(id)}`, { name });
+  }
+
+  deleteFolder(id, moveAssetsOut = false) {
+    return this.request("DELETE", `/folders/${encodeURIComponent(id)}${moveAssetsOut ? "?moveAssetsOut=true" : ""}`);
+  }
+
+  shares() {
+    return this.request("GET", "/shares");
+  }
+
+  /** A share of a folder (`folderId`) or a selection (`assetIds`); the answer's token and url are shown once. */
+  createShare(options) {
+    return this.request("POST", "/shares", options);
+  }
+
+  revokeShare(id) {
+    return this.request("DELETE", `/shares/${encodeURIComponent(id)}`);
+  }
+
+  rotateShare(id) {
+    return this.request("POST", `/shares/${encodeURIComponent(id)}/rotate`);
   }
 
   signRead(ids, variant) {
@@ -144,6 +182,18 @@ export class Api {
     const response = await this.#send("GET", `/assets/${encodeURIComponent(id)}/download`);
     if (!response.ok) await parse(response);
     return response.blob();
+  }
+
+  /** A page of a public share, signed out: no Authorization header; `access` is a password share's unlock token. */
+  async publicShare(token, { cursor, access } = {}) {
+    const query = cursor ? `?${new URLSearchParams({ cursor })}` : "";
+    const headers = access ? { "X-Share-Access": access } : {};
+    return parse(await this.#fetch(`/public/shares/${encodeURIComponent(token)}${query}`, { headers, ...PUBLIC_INIT }));
+  }
+
+  async unlockShare(token, password) {
+    const init = { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ password }), ...PUBLIC_INIT };
+    return parse(await this.#fetch(`/public/shares/${encodeURIComponent(token)}/unlock`, init));
   }
 
   /** A browser-to-S3 presigned POST: every policy field first, then the file; progress from XHR. */

@@ -2,6 +2,7 @@
 import { isFinal } from "./assets.js";
 import { blurhashCanvas } from "./blurhash.js";
 import { h } from "./dom.js";
+import { folderById } from "./folders.js";
 import { displayName, formatBytes, formatDate } from "./format.js";
 import { downloadAsset, onImageError, openOriginal } from "./links.js";
 
@@ -9,6 +10,7 @@ const ICONS = {
   star: '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round"><path d="M12 3l2.7 5.6 6.1.9-4.4 4.3 1 6.1L12 17l-5.4 2.9 1-6.1L3.2 9.5l6.1-.9z"/></svg>',
   download: '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"><path d="M12 4v11m0 0l-4-4m4 4l4-4M5 20h14"/></svg>',
   open: '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"><path d="M14 4h6v6M20 4l-9 9M18 14v5a1 1 0 0 1-1 1H5a1 1 0 0 1-1-1V7a1 1 0 0 1 1-1h5"/></svg>',
+  folder: '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round"><path d="M3 6.5A1.5 1.5 0 0 1 4.5 5H9l2 2.5h8.5A1.5 1.5 0 0 1 21 9v9.5a1.5 1.5 0 0 1-1.5 1.5h-15A1.5 1.5 0 0 1 3 18.5z"/></svg>',
   trash: '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"><path d="M4 7h16M10 11v6M14 11v6M6 7l1 13h10l1-13M9 7V4h6v3"/></svg>',
 };
 
@@ -58,6 +60,8 @@ export function assetCard(asset, grid) {
     h("div", { className: "card-title", title: name }, name),
     h("div", { className: "card-sub" }, facts.filter(Boolean).join(" · ")),
   );
+  const folder = asset.folderId && asset.folderId !== grid.folderId ? folderById(asset.folderId) : null;
+  if (folder) body.append(h("div", { className: "card-sub card-folder" }, `In ${folder.name}`));
   if (asset.status === "failed") {
     const reason = asset.error?.message || "Processing failed.";
     body.append(h("p", { className: "card-error" }, `Failed: ${reason}`));
@@ -86,6 +90,7 @@ function galleryActions(asset, name, grid) {
     actions.push(iconButton(`Download ${name}`, "download", () => downloadAsset(asset)));
     actions.push(iconButton(`Open original of ${name}`, "open", () => openOriginal(asset)));
   }
+  actions.push(iconButton(`Move ${name} to a folder`, "folder", () => grid.moveToFolder(asset)));
   actions.push(iconButton(`Move ${name} to trash`, "trash", () => grid.patch(asset, { trashed: true })));
   if (asset.status === "failed") {
     actions.push(h("button", { type: "button", className: "button", "aria-label": `Retry ${name}`, onclick: () => grid.retry(asset) }, "Retry"));

@@ -1,4 +1,4 @@
-// The Gallery and Trash views: a grid of cards paged over the cursor as it scrolls, kept in step with the assets
+// The Gallery, folder and Trash views: a grid of cards paged over the cursor as it scrolls, kept in step with the assets
 // (live events included: a card changes, appears or leaves as its asset does, in this tab or another).
 import { ApiError } from "./api.js";
 import {
@@ -14,19 +14,24 @@ import {
 } from "./assets.js";
 import { assetCard } from "./card.js";
 import { confirmAction } from "./confirm.js";
+import { chooseFolder } from "./dialogs.js";
 import { h } from "./dom.js";
+import { allFolders, deleteFolder, folderById, refreshFolders, renameFolder } from "./folders.js";
 import { displayName } from "./format.js";
 import { showError, showInfo } from "./messages.js";
 import { Selection } from "./selection.js";
 import { api } from "./session.js";
+import { openShareDialog } from "./share.js";
 
 const PAGE_SIZE = Math.min(100, Math.max(1, Number(new URLSearchParams(location.search).get("pageSize")) || 30));
 const ASSET_TYPES = ["generated", "uploaded", "edited", "reference"];
 
 export class Grid {
-  constructor(root, view) {
+  /** `view` is "gallery", "trash" or "folder" (with `folderId`: the gallery of one folder, in the same views). */
+  constructor(root, view, { folderId = null } = {}) {
     this.root = root;
     this.isTrash = view === "trash";
+    this.folderId = this.isTrash ? null : folderId;
     this.view = this.isTrash ? "trash" : sessionStorage.getItem("gallery.view") || "all";
     this.assetType = sessionStorage.getItem("gallery.assetType") || "";
     this.selection = new Selection(this);
@@ -74,6 +79,7 @@ export class Grid {
         ASSET_TYPES.map((type) => h("option", { value: type, selected: this.assetType === type }, type[0].toUpperCase() + type.slice(1))),
       );
       toolbar.append(group, h("span", { className: "spacer" }), h("label", { className: "filter" }, "Asset type", select));
+      if (this.folderId) toolbar.append(this.folderActions());
     }
     const [bulkbar, outcomeList] = this.selection.mount();
     this.list = h("ul", { className: "grid", "aria-label": this.isTrash ? "Trash" : "Assets" });
@@ -84,6 +90,21 @@ export class Grid {
       if (entries.some((entry) => entry.isIntersecting)) this.loadMore();
     }, { rootMargin: "600px" });
     this.observer.observe(this.sentinel);
+  }
+
+  folderActions() {
+    const folder = () => folderById(this.folderId) || { id: this.folderId, name: "this folder", assetCount: this.order.length };
+    return h(
+      "div",
+      { className: "folder-actions", role: "group", "aria-label": "Folder" },
+      h(
+        "button",
+        { type: "button", className: "button primary", onclick: () => openShareDialog({ folderId: this.folderId, name: folder().name }) },
+        "Share folder",
+      ),
+      h("button", { type: "button", className: "button", onclick: () => renameFolder(folder()) }, "Rename"),
+      h("button", { type: "button", className: "button", onclick: () => deleteFolder(folder()) }, "Delete folder"),
+    );
   }
 
   setView(view) {
@@ -118,7 +139,7 @@ export class Grid {
     const generation = this.generation;
     this.status.textContent = "Loading…";
     try {
-      const page = await api.gallery({ view: this.view, assetType: this.assetType, cursor: this.cursor, limit: PAGE_SIZE });
+      const page = await api.gallery({ view: this.view, assetType: this.assetType, folderId: this.folderId, cursor: this.cursor, limit: PAGE_SIZE });
       if (generation !== this.generation) return;
       for (const asset of page.items) {
         if (this.order.includes(asset.id)) continue;
@@ -148,16 +169,20 @@ export class Grid {
         ? ["The trash is empty", "Things you move to the trash show up here."]
         : this.view === "starred"
           ? ["Nothing starred yet", "Star an image to find it here."]
-          : ["No images yet", "Upload or ingest some in Create."];
+          : this.folderId
+            ? ["This folder is empty", "Select images in the gallery and move them here."]
+            : ["No images yet", "Upload or ingest some in Create."];
       this.status.replaceChildren(h("div", { className: "empty" }, h("strong", {}, title), text));
     } else {
-      this.status.textContent = this.done ? (this.order.length ? `${this.order.length} shown · end of ${this.isTrash ? "trash" : "gallery"}` : "") : "";
+      const where = this.isTrash ? "trash" : this.folderId ? "folder" : "gallery";
+      this.status.textContent = this.done ? (this.order.length ? `${this.order.length} shown · end of ${where}` : "") : "";
     }
   }
 
   belongs(asset) {
     if (this.isTrash) return Boolean(asset.trashedAt);
     if (asset.trashedAt) return false;
+    if (this.folderId && asset.folderId !== this.folderId) return false;
     if (this.view === "starred" && !asset.starred) return false;
     return !this.assetType || asset.assetType === this.assetType;
   }
@@ -199,7 +224,7 @@ export class Grid {
   async refresh(ids) {
     const generation = this.generation;
     try {
-      const page = await api.gallery({ view: this.view, assetType: this.assetType, limit: PAGE_SIZE });
+      const page = await api.gallery({ view: this.view, assetType: this.assetType, folderId: this.folderId, limit: PAGE_SIZE });
       if (generation !== this.generation) return;
       for (const asset of page.items) remember(asset);
       const fresh = new Set(page.items.map((asset) => asset.id));
@@ -234,6 +259,19 @@ export class Grid {
       remember(await api.patch(asset.id, changes));
     } catch (error) {
       showError(`Updating ${displayName(asset)}`, error);
+    }
+  }
+
+  /** Move one asset to a folder (or out of any), chosen in a dialog. */
+  async moveToFolder(asset) {
+    const name = displayName(asset);
+    const folderId = await chooseFolder(`“${name}”`, allFolders(), asset.folderId || null);
+    if (folderId === undefined || folderId === (asset.folderId || null)) return;
+    try {
+      remember(await api.patch(asset.id, { folderId }));
+      refreshFolders();
+    } catch (error) {
+      showError(`Moving ${name}`, error);
     }
   }
 

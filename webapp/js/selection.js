@@ -1,10 +1,13 @@
 // A grid's multi-select: which cards are chosen, the bar of bulk actions, and each bulk action's per-item outcome.
 import { known, remember } from "./assets.js";
 import { confirmAction } from "./confirm.js";
+import { chooseFolder } from "./dialogs.js";
 import { h } from "./dom.js";
+import { allFolders, folderById, refreshFolders } from "./folders.js";
 import { displayName } from "./format.js";
 import { showError } from "./messages.js";
 import { api } from "./session.js";
+import { openShareDialog } from "./share.js";
 
 const BULK_WORDS = {
   star: "starred",
@@ -12,6 +15,7 @@ const BULK_WORDS = {
   trash: "moved to trash",
   restore: "restored",
   delete: "deleted forever",
+  move: "moved",
 };
 const OUTCOME_WORDS = { not_found: "not found (already gone)", conflict: "conflict (its state changed)" };
 
@@ -65,7 +69,13 @@ export class Selection {
       h("button", { type: "button", className, onclick: () => this.bulk(action) }, label);
     const actions = this.grid.isTrash
       ? [button("Restore selected", "restore"), button("Delete selected forever", "delete", "button danger")]
-      : [button("Star selected", "star"), button("Unstar selected", "unstar"), button("Move selected to trash", "trash")];
+      : [
+          button("Star selected", "star"),
+          button("Unstar selected", "unstar"),
+          h("button", { type: "button", className: "button", onclick: () => this.move() }, "Move selected to folder"),
+          h("button", { type: "button", className: "button", onclick: () => openShareDialog({ assetIds: [...this.ids] }) }, "Share selected"),
+          button("Move selected to trash", "trash"),
+        ];
     this.bulkbar.replaceChildren(
       h("span", { className: "count" }, `${count} selected`),
       ...actions,
@@ -81,22 +91,33 @@ export class Selection {
     this.render();
   }
 
-  async bulk(action) {
+  /** Move every chosen asset to one folder (or out of any), chosen in a dialog. */
+  async move() {
+    const folderId = await chooseFolder(`${this.ids.size} item(s)`, allFolders(), this.grid.folderId);
+    if (folderId === undefined) return;
+    await this.bulk("move", { folderId });
+    refreshFolders();
+  }
+
+  async bulk(action, extra = {}) {
     const ids = [...this.ids];
     if (action === "delete") {
       const sure = await confirmAction("Delete forever?", `${ids.length} item(s) will be deleted forever. This cannot be undone.`, "Delete forever");
       if (!sure) return;
     }
     try {
-      const answer = await api.bulk(action, ids);
+      const answer = await api.bulk(action, ids, extra);
       this.outcomes.clear();
       const lines = [];
       for (const result of answer.results) {
         const name = displayName(known(result.id) || { id: result.id });
         if (result.result === "ok") {
-          lines.push(h("li", { className: "good" }, `${name}: ${BULK_WORDS[action]}`));
+          const moved = extra.folderId ? `moved to ${folderById(extra.folderId)?.name || "the folder"}` : "moved out of its folder";
+          const words = action === "move" ? moved : BULK_WORDS[action];
+          lines.push(h("li", { className: "good" }, `${name}: ${words}`));
           this.ids.delete(result.id);
           if (result.asset) remember(result.asset);
+          else if (action === "move" && known(result.id)) remember({ ...known(result.id), folderId: extra.folderId });
           else this.grid.drop(result.id);
         } else {
           const why = OUTCOME_WORDS[result.result] || result.result;

@@ -13,6 +13,7 @@ from functions.common.models import Asset, AssetType, View
 from functions.common.ports import Page, Quota, StoredAsset
 from functions.common.repository.claims import DeletionClaimsTable
 from functions.common.repository.errors import raise_domain
+from functions.common.repository.folders import FolderTable, folder_updates
 from functions.common.repository.ingests import IngestSlotsTable
 from functions.common.repository.mapping import sha256_partition, to_asset, to_attributes, view_partition
 from functions.common.repository.model import asset_model
@@ -20,7 +21,7 @@ from functions.common.repository.sweeps import SweepQueries
 from functions.common.repository.usage import UsageTable
 
 
-class AssetRepository(DeletionClaimsTable, SweepQueries, IngestSlotsTable, UsageTable):
+class AssetRepository(DeletionClaimsTable, SweepQueries, IngestSlotsTable, FolderTable, UsageTable):
     """Reads and writes assets; every method speaks domain models."""
 
     def __init__(self, table_name: str) -> None:
@@ -36,7 +37,8 @@ class AssetRepository(DeletionClaimsTable, SweepQueries, IngestSlotsTable, Usage
         """Create and count the asset; `Conflict` if it exists, `QuotaExceeded` if its owner is at `quota`."""
         record = self._model(**to_attributes(asset))
         put = record.get_save_kwargs_from_instance(condition=self._model.asset_id.does_not_exist())
-        self._counted(asset.owner, ("put", put), assets=1, bytes_=asset.stored_bytes, quota=quota)
+        folders = folder_updates(self._model, None, asset)
+        self._counted(asset.owner, ("put", put), assets=1, bytes_=asset.stored_bytes, quota=quota, folders=folders)
         return StoredAsset(asset=asset, version=1)
 
     def get(self, owner: str, asset_id: str) -> StoredAsset:
@@ -57,13 +59,15 @@ class AssetRepository(DeletionClaimsTable, SweepQueries, IngestSlotsTable, Usage
     def replace(self, stored: StoredAsset, asset: Asset) -> StoredAsset:
         """Write `asset` over `stored` unless someone else wrote in between (then `Conflict`).
 
-        A change of its stored bytes is counted in the same transaction; the version condition holds the record to
-        what `stored` counted, so the difference is exact.
+        A change of its stored bytes, or of what it counts in a folder, is counted in the same transaction; the version
+        condition holds the record to what `stored` counted, so the difference is exact.
         """
         record = self._model(**to_attributes(asset), version=stored.version)
         grown = asset.stored_bytes - stored.asset.stored_bytes
-        if grown:
-            self._counted(asset.owner, ("put", record.get_save_kwargs_from_instance()), bytes_=grown)
+        folders = folder_updates(self._model, stored.asset, asset)
+        if grown or folders:
+            put = ("put", record.get_save_kwargs_from_instance())
+            self._counted(asset.owner, put, bytes_=grown, folders=folders)
             return StoredAsset(asset=asset, version=stored.version + 1)
         try:
             record.save()
@@ -76,7 +80,10 @@ class AssetRepository(DeletionClaimsTable, SweepQueries, IngestSlotsTable, Usage
         # pynamodb adds the `version == stored.version` condition itself for a model with a VersionAttribute.
         record = self._model(owner=stored.asset.owner, asset_id=stored.asset.id, version=stored.version)
         delete = record.get_delete_kwargs_from_instance()
-        self._counted(stored.asset.owner, ("delete", delete), assets=-1, bytes_=-stored.asset.stored_bytes)
+        folders = folder_updates(self._model, stored.asset, None)
+        self._counted(
+            stored.asset.owner, ("delete", delete), assets=-1, bytes_=-stored.asset.stored_bytes, folders=folders
+        )
 
     def page(
         self,

@@ -11,6 +11,7 @@ from functions.common.errors import Conflict, PermanentError, TransientError
 from functions.common.models import AssetStatus
 from functions.common.ports import Candidate, StoredAsset
 from functions.common.repository.errors import raise_domain
+from functions.common.repository.folders import folder_updates
 from functions.common.repository.mapping import to_asset
 from functions.common.repository.usage import UsageTable
 
@@ -95,7 +96,8 @@ class DeletionClaimsTable(UsageTable):
                     return "no longer claimed"
                 record = model(owner=owner, asset_id=asset_id, version=stored.version)
                 delete = record.get_delete_kwargs_from_instance()
-                self._counted(owner, ("delete", delete), assets=-1, bytes_=-stored.asset.stored_bytes)
+                folders = folder_updates(model, stored.asset, None)
+                self._counted(owner, ("delete", delete), assets=-1, bytes_=-stored.asset.stored_bytes, folders=folders)
                 return None
             except Conflict:  # written since it was read (a release, a late worker): read again
                 continue

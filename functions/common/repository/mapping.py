@@ -32,6 +32,7 @@ _DOC_FIELDS = (
     "original_etag",
     "retriggers",
     "stored_bytes",
+    "thumb_key",
 )
 
 
@@ -55,6 +56,27 @@ def unfinished_partition(status: AssetStatus, shard_number: int) -> str:
 
 def sha256_partition(owner: str, sha256: str) -> str:
     return owner_key(owner, sha256)
+
+
+def folder_partition(owner: str, folder_id: str, view: View | str, asset_type: AssetType | None = None) -> str:
+    """The partition of a view inside a folder: `{owner}#f#{folder}#{view}` (+ `#{type}`); `cover` for the cover."""
+    name = view.value if isinstance(view, View) else view
+    return owner_key(owner, "f", folder_id, name, *([asset_type.value] if asset_type else []))
+
+
+def _folder_keys(asset: Asset, view: View, starred_visible: bool) -> dict[str, str | None]:
+    """The sparse folder indexes' partitions: none for an asset in no folder."""
+    folder, owner = asset.folder_id, asset.owner
+    if folder is None:
+        return dict.fromkeys(("folder_pk", "folder_type_pk", "folder_starred_pk", "folder_starred_type_pk"))
+    return {
+        "folder_pk": folder_partition(owner, folder, view),
+        "folder_type_pk": folder_partition(owner, folder, view, asset.asset_type),
+        "folder_starred_pk": folder_partition(owner, folder, View.STARRED) if starred_visible else None,
+        "folder_starred_type_pk": (
+            folder_partition(owner, folder, View.STARRED, asset.asset_type) if starred_visible else None
+        ),
+    }
 
 
 def to_attributes(asset: Asset) -> dict[str, Any]:
@@ -95,6 +117,13 @@ def to_attributes(asset: Asset) -> dict[str, Any]:
         "pending_ms": epoch_ms(unfinished_since) if unfinished else None,
         "sha256_pk": sha256_partition(asset.owner, asset.sha256) if asset.sha256 else None,
         "deleting_ms": 0 if asset.deleting else None,
+        "folder_id": asset.folder_id,
+        **_folder_keys(asset, view, starred_visible),
+        "folder_cover_pk": (
+            folder_partition(asset.owner, asset.folder_id, "cover")
+            if asset.folder_id and asset.status == AssetStatus.READY and not asset.in_trash
+            else None
+        ),
     }
 
 
@@ -127,6 +156,7 @@ def to_asset(record: Model) -> StoredAsset:
         source_asset_ids=list(record.source_asset_ids or []),
         source_url=doc.get("source_url"),
         starred=bool(record.starred),
+        folder_id=record.folder_id,
         created_at=_from_iso(record.created_at),
         updated_at=_from_iso(record.updated_at),
         trashed_at=_from_optional_iso(record.trashed_at),
@@ -137,5 +167,6 @@ def to_asset(record: Model) -> StoredAsset:
         original_etag=doc.get("original_etag"),
         retriggers=doc.get("retriggers", 0),
         stored_bytes=doc.get("stored_bytes", 0),
+        thumb_key=doc.get("thumb_key"),
     )
     return StoredAsset(asset=asset, version=int(record.version or 0))

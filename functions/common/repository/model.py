@@ -66,11 +66,17 @@ def asset_model(table_name: str) -> type[Model]:
         # Set by a deletion claim (epoch ms of the claim; 0 = claim free to take over); never cleared.
         "deleting_ms": NumberAttribute(null=True),
         "source_asset_ids": ListAttribute(of=UnicodeAttribute, null=True),
+        "folder_id": UnicodeAttribute(null=True),
+        # Only on a folder item (`folders.FOLDER_PREFIX`): its name and counts (not in trash; all members).
+        "folder_name": UnicodeAttribute(null=True),
+        "folder_assets": NumberAttribute(null=True),
+        "folder_members": NumberAttribute(null=True),
         # Only on an owner's in-flight item (`ingests.IN_FLIGHT_KEY`): the ids of its running ingests.
         "ingest_slots": UnicodeSetAttribute(null=True),
         # Only on an owner's usage item (`usage.USAGE_KEY`): what its assets count towards its quota.
         "usage_bytes": NumberAttribute(null=True),
         "usage_assets": NumberAttribute(null=True),
+        "usage_folders": NumberAttribute(null=True),
     }
     # Index keys are item attributes too; every view's partition and sort are always set, the rest are sparse.
     always_set = {"view_pk", "view_sk", "view_type_pk"}

@@ -12,6 +12,9 @@ page is one Query that reads only the items it returns. In a composite key `{own
 - `by_pending`:     `pending#{shard}` sorted by creation epoch ms (abandoned uploads, lost S3 events) and
                     `processing#{shard}` sorted by the epoch ms it was set (a reprocess whose S3 event was lost)
 - `by_sha256`:      `{owner}#{sha256}` (assets whose bytes are known): the same bytes stored twice
+- `by_folder`, `by_folder_type`, `by_folder_starred`, `by_folder_starred_type`: the same views inside one folder,
+                    `{owner}#f#{folder}#{view}` (+ `#{type}`), set only on assets in a folder
+- `by_folder_cover`: `{owner}#f#{folder}#cover` sorted by id, only ready assets not in trash: a folder's cover
 """
 
 from __future__ import annotations
@@ -79,6 +82,11 @@ ASSET_TABLE = TableSchema(
         Index("by_trash_time", Key(_s("trash_pk"), _n("trash_ms")), projection="KEYS_ONLY"),
         Index("by_pending", Key(_s("pending_pk"), _n("pending_ms"))),
         Index("by_sha256", Key(_s("sha256_pk"), _s("asset_id"))),
+        Index("by_folder", Key(_s("folder_pk"), _s("view_sk"))),
+        Index("by_folder_type", Key(_s("folder_type_pk"), _s("view_sk"))),
+        Index("by_folder_starred", Key(_s("folder_starred_pk"), _s("asset_id"))),
+        Index("by_folder_starred_type", Key(_s("folder_starred_type_pk"), _s("asset_id"))),
+        Index("by_folder_cover", Key(_s("folder_cover_pk"), _s("asset_id"))),
     ),
 )
 

@@ -10,8 +10,10 @@ from typing import Any
 
 from functions.common.models import Asset
 from functions.common.repository.assets import AssetRepository
+from functions.common.repository.folders import FOLDER_PREFIX
 from functions.common.repository.ingests import IN_FLIGHT_KEY
 from functions.common.repository.mapping import to_asset, to_attributes
+from functions.common.repository.shares import ShareRepository
 from functions.common.repository.usage import USAGE_KEY
 
 
@@ -23,7 +25,9 @@ def dynamodb_client(repository: AssetRepository) -> Any:
 def every_asset(repository: AssetRepository) -> list[Asset]:
     """Every asset in the table, of every owner: a Scan."""
     model = repository._model
-    records = model.scan((model.asset_id != IN_FLIGHT_KEY) & (model.asset_id != USAGE_KEY))
+    counters = (model.asset_id == IN_FLIGHT_KEY) | (model.asset_id == USAGE_KEY)
+    not_an_asset = counters | model.asset_id.startswith(FOLDER_PREFIX)
+    records = model.scan(~not_an_asset)
     return [to_asset(record).asset for record in records]
 
 
@@ -56,3 +60,8 @@ def stream_image(asset: Asset, *, version: int = 1) -> dict[str, Any]:
     model = asset_model("stream-image")
     attributes = {name: value for name, value in to_attributes(asset).items() if value is not None}
     return dict(model(**attributes, version=version).serialize())
+
+
+def share_items_client(shares: ShareRepository) -> Any:
+    """The botocore client the share items' calls go through (one per pynamodb model): to observe them."""
+    return shares._model._get_connection().connection.client

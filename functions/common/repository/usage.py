@@ -16,7 +16,7 @@ from pynamodb.exceptions import GetError, TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 
-from functions.common.errors import Conflict, QuotaExceeded, TransientError
+from functions.common.errors import Conflict, FolderNotFound, QuotaExceeded, TransientError
 from functions.common.ports import Quota, Usage
 from functions.common.repository.errors import raise_domain
 
@@ -50,10 +50,12 @@ class UsageTable:
         assets: int = 0,
         bytes_: int = 0,
         quota: Quota | None = None,
+        folders: list[dict[str, Any]] | None = None,
     ) -> None:
         """Write `record` (`("put" | "delete", its operation kwargs)`) and add to the owner's counts, atomically.
 
-        The record's condition failing is a `Conflict`; the quota's, a `QuotaExceeded`.
+        `folders`: the folder items' count updates of the same write (`folders.folder_updates`). The record's
+        condition failing is a `Conflict`; a folder's, a `FolderNotFound`; the quota's, a `QuotaExceeded`.
         """
         model = self._model
         connection = model._get_connection()
@@ -63,17 +65,19 @@ class UsageTable:
         if assets:
             actions.append(model.usage_assets.add(assets))  # type: ignore[attr-defined]
         condition = _within(model, quota) if quota else None
-        usage = connection.get_operation_kwargs(owner, range_key=USAGE_KEY, actions=actions, condition=condition)
+        # A write changing only folder counts leaves the usage item alone.
+        counts = actions or condition is not None
+        usage = [connection.get_operation_kwargs(owner, range_key=USAGE_KEY, actions=actions, condition=condition)]
         kind, kwargs = record
         try:
             connection.connection.transact_write_items(
                 condition_check_items=[],
                 delete_items=[kwargs] if kind == "delete" else [],
                 put_items=[kwargs] if kind == "put" else [],
-                update_items=[usage],
+                update_items=[*(folders or []), *(usage if counts else [])],
             )
         except TransactWriteError as error:
-            _raise_cancelled(error)
+            raise_cancelled(error, usage_last=bool(counts))
 
 
 def _within(model: type[Model], quota: Quota) -> Condition | None:
@@ -87,11 +91,14 @@ def _within(model: type[Model], quota: Quota) -> Condition | None:
     return condition
 
 
-def _raise_cancelled(error: TransactWriteError) -> NoReturn:
-    """A cancelled transaction as a domain error: reasons are in item order, the record first, the usage item last."""
+def raise_cancelled(error: TransactWriteError, *, usage_last: bool = True) -> NoReturn:
+    """A cancelled transaction as a domain error: reasons are in item order, the record first, the usage item last
+    (when `usage_last`), any folder items in between."""
     reasons = [reason.code if reason else None for reason in error.cancellation_reasons]
-    if reasons and reasons[-1] == _CONDITION_FAILED:
+    if usage_last and reasons and reasons[-1] == _CONDITION_FAILED:
         raise QuotaExceeded("You are at or over your quota.") from error
+    if _CONDITION_FAILED in reasons[1 : len(reasons) - usage_last]:
+        raise FolderNotFound("No such folder.") from error
     if _CONDITION_FAILED in reasons:
         raise Conflict("The asset changed meanwhile.") from error
     if _TRANSIENT_REASONS.intersection(code for code in reasons if code):
