@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from functions.common.identity import OWNER_SHARES_PREFIX, SHARE_PREFIX, TOKEN_PREFIX
 from functions.system import (
     ASSET_STREAM_RETRY_ATTEMPTS,
     CURSOR_SECRET_KEY,
@@ -58,10 +59,11 @@ class Grant(StrEnum):
     # PostToConnection through the WebSocket API's management API, on its `live` stage's @connections only.
     WEBSOCKET_POST = "websocket:post"
     # Share links (#15). The public function's only table writes: UpdateItem/PutItem on items whose partition is a
-    # share's (`share#…`: its view and attempt counters, its download copies), never an asset nor a link.
+    # share's (`~share#…`: its view and attempt counters, its download copies), never an asset nor a link (`~` is
+    # functions.common.identity.SYSTEM_PARTITION, 256 bytes: longer than any owner's partition).
     SHARE_COUNTERS = "share-counters:write"
-    # The shares function's table writes: Put/Update/DeleteItem only on share items (`share#…`, `token#…`,
-    # `shares#…` partitions), so it can neither change nor delete an asset.
+    # The shares function's table writes: Put/Update/DeleteItem only on share items (`~share#…`, `~token#…`,
+    # `~shares#…` partitions), so it can neither change nor delete an asset.
     SHARE_ITEMS_WRITE = "share-items:write"
     PUBLIC_COPIES_READ = "public-copies:read"  # GetObject on public/*: what a presigned GET of a download copy needs
     PUBLIC_COPIES_WRITE = "public-copies:write"  # PutObject on public/*: a download's copy (random key)
@@ -196,9 +198,11 @@ def grant_statement(grant: Grant, names: ResourceNames) -> StatementSpec:
         Grant.CURSOR_KEY_CREATE: {"Null": {"s3:if-none-match": "false"}},
         Grant.MEDIA_LIST_VERSIONS: {"StringLike": {"s3:prefix": [f"{ORIGINALS_PREFIX}*", f"{THUMBS_PREFIX}*"]}},
         # AWS's fine-grained access control: every partition key the request touches is a share's.
-        Grant.SHARE_COUNTERS: {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["share#*"]}},
+        Grant.SHARE_COUNTERS: {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{SHARE_PREFIX}*"]}},
         Grant.SHARE_ITEMS_WRITE: {
-            "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["share#*", "shares#*", "token#*"]}
+            "ForAllValues:StringLike": {
+                "dynamodb:LeadingKeys": [f"{prefix}*" for prefix in (SHARE_PREFIX, OWNER_SHARES_PREFIX, TOKEN_PREFIX)]
+            }
         },
         Grant.PUBLIC_COPIES_LIST_VERSIONS: {"StringLike": {"s3:prefix": f"{PUBLIC_COPIES_PREFIX}*"}},
     }

@@ -36,15 +36,13 @@ from functions.common.errors import (
     Unavailable,
     problem_for,
 )
-from functions.common.identity import is_encodable
+from functions.common.identity import MAX_SUB_BYTES, is_encodable
 from functions.common.ids import is_ulid
 
 JSON = "application/json"
 MULTIPART = "multipart/form-data"
 API_TITLE = "Gallery API"
 API_VERSION = "1.0.0"
-# OpenID Connect caps `sub` at 255 ASCII characters; in bytes, so a sub always fits a DynamoDB key and an S3 key.
-MAX_SUB_BYTES = 255
 
 logger = Logger(service="gallery-api")
 

@@ -14,6 +14,16 @@ from __future__ import annotations
 from urllib.parse import quote, unquote
 
 SEPARATOR = "#"
+# OpenID Connect caps `sub` at 255 ASCII characters; in bytes, so a sub always fits a DynamoDB key and an S3 key.
+MAX_SUB_BYTES = 255
+# The asset table's own partition of an owner is its sub as given, at most MAX_SUB_BYTES: a partition key that starts
+# with these 256 bytes is nobody's, whatever an issuer puts in a sub. Items that belong to no owner (share links)
+# live under it.
+SYSTEM_PARTITION = "system".ljust(MAX_SUB_BYTES + 1, "~")
+# The partitions of share links under it (functions/common/repository/shares.py), which IAM conditions name too.
+SHARE_PREFIX, TOKEN_PREFIX, OWNER_SHARES_PREFIX = (
+    f"{SYSTEM_PARTITION}{name}#" for name in ("share", "token", "shares")
+)
 # Printable, none of them a separator of ours, an escape, or special to S3, IAM, XML or a URL's path.
 _KEPT = ":@|"
 

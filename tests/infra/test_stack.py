@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from functions import system
+from functions.common.identity import MAX_SUB_BYTES, SYSTEM_PARTITION
 from infra.capabilities import PROFILES, Invocation
 from infra.environment import settings_model
 from tests.infra.conftest import EXTERNAL_ISSUER_CONTEXT, TEST_CONTEXT, Synthesized, synthesize
@@ -361,7 +362,8 @@ def test_only_purge_and_delete_paths_delete_records(template: dict[str, Any]) ->
     for statement in statements_of(template, function_ids(template)["shares"]):
         if "dynamodb:DeleteItem" in statement["Action"]:
             leading = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
-            assert leading == ["share#*", "shares#*", "token#*"]
+            assert leading == [f"{SYSTEM_PARTITION}{name}#*" for name in ("share", "shares", "token")]
+            assert all(len(pattern.encode()) > MAX_SUB_BYTES for pattern in leading)
     # And no function can delete through BatchWriteItem
     assert all(
         action != "dynamodb:BatchWriteItem"

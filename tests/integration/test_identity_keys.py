@@ -12,8 +12,10 @@ from aws_lambda_powertools.utilities.data_classes import S3Event
 
 from devserver.iam.principal import acting_as
 from functions.common.clock import fixed_clock
+from functions.common.identity import MAX_SUB_BYTES
 from functions.common.models import AssetStatus, AssetType
 from functions.common.repository import AssetRepository
+from functions.common.repository.shares import owner_shares_partition, share_partition, token_partition
 from functions.common.storage import ObjectStore
 from functions.common.sweep import sweep_unfinished
 from functions.thumbnail.logic import Thumbnailer, process_event
@@ -158,3 +160,15 @@ def test_a_lost_event_is_announced_again_by_s3_and_finishes_under_the_functions_
     assert swept.swept == 1
     assert outcomes == {asset.original_key: "ready"}
     assert repository.get(sub, ASSET_ID).asset.status == AssetStatus.READY
+
+
+def test_no_subject_the_api_accepts_can_name_a_share_partition(handlers: Any) -> None:
+    # Given the partitions of a share, its link and an owner's list of shares (share items sit in the asset table)
+    _, gallery = handlers
+    partitions = (share_partition("01J"), token_partition("ab"), owner_shares_partition("alice"))
+    # Then each is longer than any subject the API accepts, so no owner's own partition (its sub) can be one of them
+    assert all(len(partition.encode()) > MAX_SUB_BYTES for partition in partitions)
+    # And a token whose subject is one of them is refused before any key is built
+    for partition in partitions:
+        status, problem = call(gallery, "GET", "/gallery", sub=partition)
+        assert (status, problem["code"]) == (401, "unauthorized")

@@ -18,7 +18,7 @@ from functions.common.errors import PermanentError
 from functions.common.ids import new_ulid
 from functions.common.models import Folder, Placeholder
 from functions.common.repository import AssetRepository
-from functions.common.repository.shares import ShareRepository
+from functions.common.repository.shares import ShareRepository, token_partition
 from functions.common.sharing import token_digest
 from tests.api_events import FakeContext, http_event
 from tests.builders import new_asset
@@ -164,7 +164,7 @@ def test_neither_share_role_writes_or_deletes_an_asset(
         table.delete_item(TableName=TABLE, Key={"owner": {"S": stored.asset.owner}, "asset_id": {"S": stored.asset.id}})
     assert delete_refused.value.response["Error"]["Code"] == "AccessDeniedException"
     with acting_as("public_shares"), pytest.raises(ClientError) as link_refused:
-        table.put_item(TableName=TABLE, Item={"owner": {"S": "token#forged"}, "asset_id": {"S": "token"}})
+        table.put_item(TableName=TABLE, Item={"owner": {"S": token_partition("forged")}, "asset_id": {"S": "token"}})
     # Then IAM refuses each (their writes reach only share partitions), and the share still opens
     assert link_refused.value.response["Error"]["Code"] == "AccessDeniedException"
     assert ShareRepository(TABLE).share_by_token(token_digest(token)) is not None

@@ -7,9 +7,11 @@ import pytest
 
 from devserver.iam.operations import Arns, requests_for
 from devserver.iam.policy import allowing_statement
+from functions.common.repository.shares import owner_shares_partition, share_partition, token_partition
 from infra.capabilities import ResourceNames, policy_statements
 
 ARNS = Arns("us-east-1")
+SHARE, TOKEN, OWNER_SHARES = share_partition("01J"), token_partition("ab"), owner_shares_partition("alice")
 NAMES = ResourceNames(
     table_arn="arn:aws:dynamodb:us-east-1:123456789012:table/assets",
     idempotency_table_arn="arn:aws:dynamodb:us-east-1:123456789012:table/idem",
@@ -25,23 +27,23 @@ def _key(partition: str) -> dict[str, dict[str, str]]:
 @pytest.mark.parametrize("operation", ["PutItem", "UpdateItem", "DeleteItem"])
 def test_an_item_write_carries_its_partition_as_leading_key(operation: str) -> None:
     field = "Item" if operation == "PutItem" else "Key"
-    (request,) = requests_for("dynamodb", operation, {"TableName": "assets", field: _key("share#01J")}, ARNS)
-    assert request.context == {"dynamodb:LeadingKeys": "share#01J"}
-    items = [{"Delete": {"TableName": "assets", "Key": _key("token#ab")}}]
+    (request,) = requests_for("dynamodb", operation, {"TableName": "assets", field: _key(SHARE)}, ARNS)
+    assert request.context == {"dynamodb:LeadingKeys": SHARE}
+    items = [{"Delete": {"TableName": "assets", "Key": _key(TOKEN)}}]
     (transacted,) = requests_for("dynamodb", "TransactWriteItems", {"TransactItems": items}, ARNS)
-    assert transacted.context == {"dynamodb:LeadingKeys": "token#ab"}
+    assert transacted.context == {"dynamodb:LeadingKeys": TOKEN}
 
 
 @pytest.mark.parametrize(
     ("function", "partition", "allowed"),
     [
-        ("public_shares", "share#01J", True),
-        ("public_shares", "shares#alice", False),
-        ("public_shares", "token#ab", False),
+        ("public_shares", SHARE, True),
+        ("public_shares", OWNER_SHARES, False),
+        ("public_shares", TOKEN, False),
         ("public_shares", "alice", False),
-        ("shares", "share#01J", True),
-        ("shares", "shares#alice", True),
-        ("shares", "token#ab", True),
+        ("shares", SHARE, True),
+        ("shares", OWNER_SHARES, True),
+        ("shares", TOKEN, True),
         ("shares", "alice", False),
     ],
 )

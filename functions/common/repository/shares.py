@@ -1,13 +1,14 @@
-"""Share links in the asset table, under keys no owner's can be (an owner's key encoding holds no `#`):
+"""Share links in the asset table, under partitions no owner's can be: each starts with `SYSTEM_PARTITION` (256
+bytes; an owner's partition is its sub, at most 255), written `~` below:
 
-- `share#{id}` / `share`: the share (JSON `doc`) with its counters (`views`, `attempts` in `attempt_window`);
-- `share#{id}` / `copy#{alias}`: the random key of a download's copy;
-- `token#{sha256 of the link token}` / `token`: which share a link opens (read strongly consistent: a revoke or a
+- `~share#{id}` / `share`: the share (JSON `doc`) with its counters (`views`, `attempts` in `attempt_window`);
+- `~share#{id}` / `copy#{alias}`: the random key of a download's copy;
+- `~token#{sha256 of the link token}` / `token`: which share a link opens (read strongly consistent: a revoke or a
   rotate is at once);
-- `shares#{owner}` / `{id}`: the owner's list of its shares.
+- `~shares#{owner}` / `{id}`: the owner's list of its shares.
 
 No share item is in an owner's partition, so IAM can tell them from assets by `dynamodb:LeadingKeys`: the shares
-function writes only under these three prefixes, the public function only under `share#…`.
+function writes only under these three prefixes, the public function only under `~share#…`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PynamoDBException, TransactWriteError, UpdateError
 from pynamodb.models import Model
 
-from functions.common.identity import encode_owner
+from functions.common.identity import OWNER_SHARES_PREFIX, SHARE_PREFIX, TOKEN_PREFIX, encode_owner
 from functions.common.repository.errors import CONDITION_FAILED, error_code, raise_domain
 from functions.common.sharing import MAX_ATTEMPTS, ShareRecord
 
@@ -29,15 +30,15 @@ SHARE_SORT, TOKEN_SORT, COPY_SORT = "share", "token", "copy#"
 
 
 def share_partition(share_id: str) -> str:
-    return f"share#{share_id}"
+    return f"{SHARE_PREFIX}{share_id}"
 
 
 def token_partition(token_hash: str) -> str:
-    return f"token#{token_hash}"
+    return f"{TOKEN_PREFIX}{token_hash}"
 
 
 def owner_shares_partition(owner: str) -> str:
-    return f"shares#{encode_owner(owner)}"
+    return f"{OWNER_SHARES_PREFIX}{encode_owner(owner)}"
 
 
 @cache
