@@ -76,7 +76,7 @@ def announce(repository: AssetRepository, store: ObjectStore, now: datetime, key
 @pytest.fixture
 def handlers(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     """The sign, upload and gallery handlers with a quota of two assets."""
-    environment = function_environment(monkeypatch, CURSOR_SECRET="s" * 32, USER_QUOTA_ASSETS="2", USER_QUOTA_MB="1")
+    environment = function_environment(monkeypatch, USER_QUOTA_ASSETS="2", USER_QUOTA_MB="1")
     next(environment)
     from functions.gallery import handler as gallery
     from functions.sign import handler as sign
