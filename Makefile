@@ -5,9 +5,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: dev test token install browser lint format typecheck unit integration infra e2e bench synth openapi clean
+.PHONY: dev test token install browser ffmpeg lint format typecheck unit integration infra e2e bench synth openapi clean
 
-$(VENV)/.installed: layers/dependencies/requirements.txt requirements/dev.txt
+$(VENV)/.installed: layers/dependencies/requirements.txt layers/video/requirements.txt requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --no-compile --disable-pip-version-check -r requirements/dev.txt
 	touch $@
@@ -66,7 +66,16 @@ test: install browser lint typecheck
 	IAM_COVERAGE=1 $(PY) -m pytest -q
 	$(PY) -m tests.iam_mutation test-output/iam-usage.jsonl
 
-bench: install
+# Debian's ffmpeg, the command line the video bench compares the poster code with; installed when missing and root.
+ffmpeg:
+	@if ! command -v ffmpeg >/dev/null; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null) \
+	      || echo "ffmpeg: could not install ffmpeg; the video bench will be skipped"; \
+	  else echo "ffmpeg: not root, ffmpeg not installed; the video bench will be skipped"; fi; \
+	fi
+
+bench: install ffmpeg
 	$(PY) -m bench
 
 synth: install

@@ -10,12 +10,27 @@ from typing import Any
 
 import boto3
 
-from devserver.config import ASSET_TABLE, CONNECTIONS_TABLE, IDEMPOTENCY_TABLE, MEDIA_BUCKET, REGION, THUMBNAIL_QUEUE
+from devserver.config import (
+    ASSET_TABLE,
+    CONNECTIONS_TABLE,
+    IDEMPOTENCY_TABLE,
+    MEDIA_BUCKET,
+    REGION,
+    THUMBNAIL_QUEUE,
+    VIDEO_QUEUE,
+)
 from devserver.dynamodb_serial import OneDynamoDBRequestAtATime
 from devserver.s3gate import Authorizer, GatedMotoServer, S3Gate, local_principals
 from functions.common.repository import AssetRepository
 from functions.common.repository.connections import ConnectionRepository
-from functions.system import ASSET_STREAM_VIEW_TYPE, IDEMPOTENCY_KEY_ATTRIBUTE, MEDIA_BUCKET_CORS, ORIGINALS_PREFIX
+from functions.common.repository.tooling import backfill_kinds
+from functions.system import (
+    ASSET_STREAM_VIEW_TYPE,
+    IDEMPOTENCY_KEY_ATTRIBUTE,
+    MEDIA_BUCKET_CORS,
+    ORIGINALS_PREFIX,
+    VIDEO_ORIGINALS_PREFIX,
+)
 
 
 def bucket_cors_rules(origins: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -67,6 +82,7 @@ class EmbeddedAws:
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self._lock = threading.Lock()
         self.queue_url = ""
+        self.video_queue_url = ""  # `videos/` (#16): the video function's notification queue
 
     def client(self, service: str) -> Any:
         return boto3.client(
@@ -93,18 +109,21 @@ class EmbeddedAws:
         if self._cors_rules:
             s3.put_bucket_cors(Bucket=MEDIA_BUCKET, CORSConfiguration={"CORSRules": self._cors_rules})
         self.queue_url = sqs.create_queue(QueueName=THUMBNAIL_QUEUE)["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
+        self.video_queue_url = sqs.create_queue(QueueName=VIDEO_QUEUE)["QueueUrl"]
+        # One notification per prefix, as the stack's triggers: images to the thumbnail, videos to the video function.
+        routes = ((self.queue_url, ORIGINALS_PREFIX), (self.video_queue_url, VIDEO_ORIGINALS_PREFIX))
         s3.put_bucket_notification_configuration(
             Bucket=MEDIA_BUCKET,
             NotificationConfiguration={
                 "QueueConfigurations": [
                     {
-                        "QueueArn": queue_arn,
+                        "QueueArn": sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+                            "QueueArn"
+                        ],
                         "Events": ["s3:ObjectCreated:*"],
-                        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": ORIGINALS_PREFIX}]}},
+                        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": prefix}]}},
                     }
+                    for url, prefix in routes
                 ]
             },
         )
@@ -173,6 +192,8 @@ class EmbeddedAws:
             for start in range(0, len(items), 25):
                 requests = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
                 dynamodb.batch_write_item(RequestItems={table: requests})
+        # Items snapshotted before kinds (#16) get their per-kind index keys, as a deployed table's backfill does.
+        backfill_kinds(AssetRepository(ASSET_TABLE))
         # The notification is paused while objects come back, so restoring never re-triggers thumbnails.
         notification = s3.get_bucket_notification_configuration(Bucket=MEDIA_BUCKET)
         notification.pop("ResponseMetadata", None)

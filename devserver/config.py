@@ -19,6 +19,8 @@ IDEMPOTENCY_TABLE = "gallery-idempotency"
 CONNECTIONS_TABLE = "gallery-connections"
 MEDIA_BUCKET = "gallery-media"
 THUMBNAIL_QUEUE = "gallery-originals-created"
+# S3 → SQS for `videos/` (#16): the video function's own notification, as the stack gives it its own trigger.
+VIDEO_QUEUE = "gallery-videos-created"
 REGION = "us-east-1"
 
 

@@ -151,6 +151,7 @@ class LocalStack:
         submit = self.async_invoker.submit
         self._loops = [
             Loop("thumbnails", thumbnail_poller(self.aws.client("sqs"), self.aws.queue_url, submit), 0.05),
+            Loop("videos", thumbnail_poller(self.aws.client("sqs"), self.aws.video_queue_url, submit, "video"), 0.05),
             Loop("purge-timer", purge_timer(submit, lambda: datetime.now(UTC)), self.config.purge_interval_seconds),
             Loop("snapshot", self._snapshot_if_changed, SNAPSHOT_INTERVAL_SECONDS),
             Loop("asset-stream", relay.step, POLL_INTERVAL_SECONDS),

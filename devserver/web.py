@@ -37,6 +37,8 @@ class WebApp:
                 # The WebSocket API is another origin (its ticket's URL); `'self'` never covers ws: on another port.
                 f"connect-src 'self' {api_base} {storage_origin} {realtime_origin}".rstrip(),
                 f"img-src 'self' data: blob: {storage_origin}",
+                # A video plays straight from its presigned GET (ranges); without this, default-src blocks it.
+                f"media-src 'self' blob: {storage_origin}",
                 "style-src 'self'",
                 "script-src 'self'",
                 "frame-ancestors 'none'",

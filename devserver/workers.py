@@ -1,4 +1,4 @@
-"""Background work the cloud does by itself: S3 events to the thumbnail handler, the purge schedule, snapshots.
+"""Background work the cloud does by itself: S3 events to the thumbnail and video handlers, the schedule, snapshots.
 
 S3 and EventBridge invoke their functions asynchronously, so both go through `devserver.async_invocations` (retries,
 event age, failure queue), as the stack's EventInvokeConfig says. `run_purge` is the synchronous purge of
@@ -70,8 +70,10 @@ class Loop(threading.Thread):
         self.stopped.set()
 
 
-def thumbnail_poller(sqs: Any, queue_url: str, submit: Submit) -> Callable[[], None]:
-    """One long-poll of the S3 notification queue; each S3 event is invoked asynchronously, as S3 invokes Lambda.
+def thumbnail_poller(sqs: Any, queue_url: str, submit: Submit, function: str = "thumbnail") -> Callable[[], None]:
+    """One long-poll of an S3 notification queue; each S3 event invokes `function` asynchronously, as S3 invokes Lambda.
+
+    The thumbnail's queue (`originals/`) and, with `function="video"`, the video function's (`videos/`).
 
     A message is deleted once its event is handed over: the async queue owns retries and the failure queue from then
     on, so one poison event is neither redelivered for ever nor in the way of the next.
@@ -85,7 +87,7 @@ def thumbnail_poller(sqs: Any, queue_url: str, submit: Submit) -> Callable[[], N
             try:
                 event = json.loads(message["Body"])
                 if event.get("Event") != "s3:TestEvent" and event.get("Records"):
-                    submit("thumbnail", event)
+                    submit(function, event)
             except Exception:  # an unreadable message must not hold up the others
                 log.exception("unreadable S3 notification dropped: %.500s", message.get("Body"))
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])

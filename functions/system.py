@@ -10,6 +10,10 @@ from dataclasses import dataclass
 
 ORIGINALS_PREFIX = "originals/"
 THUMBS_PREFIX = "thumbs/"
+# Video originals (#16) live under their own prefix, so S3's ObjectCreated reaches the video function and not the
+# thumbnail function (S3 filters notifications by prefix and suffix only, and two filters may not overlap). Which prefix
+# a presigned upload writes to follows the declared type; the processing function then decides from the bytes.
+VIDEO_ORIGINALS_PREFIX = "videos/"
 # The cursors' HMAC key: an object in the media bucket, created by the first gallery function to start
 # (functions/common/cursor_secret.py). Outside originals/ and thumbs/: no media grant, purge or notification reaches it.
 CURSOR_SECRET_KEY = "system/cursor-secret"  # noqa: S105 - where the key is stored, not the key
@@ -23,6 +27,11 @@ PURGE_SHARDS = 8
 ABANDONED_UPLOAD_HOURS = 24
 
 DIRECT_UPLOAD_MAX_BYTES = 4 * 1024 * 1024
+# Multipart uploads (#16): parts are at least 8 MiB (S3's floor is 5 MiB, except for the last part), at most 10,000 of
+# them (S3's ceiling); one call presigns at most this many part URLs.
+MULTIPART_MIN_PART_BYTES = 8 * 1024 * 1024
+MULTIPART_MAX_PARTS = 10_000
+MULTIPART_MAX_PART_URLS = 100
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 50
 MAX_BULK_IDS = 100
@@ -50,9 +59,10 @@ class BucketCors:
     max_age_seconds: int
 
 
-# The SPA's presigned POSTs (a multipart form; its preflight asks for no header) and downloads; image tags need none.
+# The SPA's presigned POSTs (a multipart form; its preflight asks for no header), its multipart uploads' part PUTs
+# (their ETag is not needed: the server lists the parts) and downloads; image and video tags need none.
 MEDIA_BUCKET_CORS = BucketCors(
-    methods=("GET", "HEAD", "POST"),
+    methods=("GET", "HEAD", "POST", "PUT"),
     allow_headers=("content-type", "x-amz-checksum-sha256"),
     expose_headers=("etag",),
     max_age_seconds=CORS_MAX_AGE_SECONDS,
@@ -65,6 +75,12 @@ IDEMPOTENCY_EXPIRY_ATTRIBUTE = "expiration"
 # Defaults of the limits that are configuration (environment variables of the same name).
 LIMIT_DEFAULTS: dict[str, str] = {
     "ASSET_MAX_IMAGE_MB": "25",
+    # Videos (#16): the largest original, and the largest a presigned POST takes (above it: POST /uploads/multipart).
+    "ASSET_MAX_VIDEO_MB": "2048",
+    "MULTIPART_THRESHOLD_MB": "100",
+    # What the video function refuses from the container header, before decoding: displayed pixels and duration.
+    "MAX_VIDEO_PIXELS": "35389440",
+    "MAX_VIDEO_SECONDS": "14400",
     "TRASH_RETENTION_DAYS": "30",
     "THUMBNAIL_SIZE": "256",
     "MAX_IMAGE_PIXELS": "50000000",
@@ -106,6 +122,8 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         FunctionSpec("sign", "functions.sign.handler.handler", "Presigned uploads and read URLs"),
         FunctionSpec("docs", "functions.docs.handler.handler", "OpenAPI document and Swagger UI"),
         FunctionSpec("thumbnail", "functions.thumbnail.handler.handler", "Thumbnails for new originals"),
+        FunctionSpec("video", "functions.video.handler.handler", "Posters and facts for new video originals"),
+        FunctionSpec("multipart", "functions.multipart.handler.handler", "Multipart uploads of large files"),
         FunctionSpec("purge", "functions.purge.handler.handler", "Scheduled trash purge"),
         FunctionSpec("upload", "functions.upload.handler.handler", "Direct upload of small images"),
         FunctionSpec("ingest", "functions.ingest.handler.handler", "Starts the ingest of a remote image URL"),
@@ -191,6 +209,10 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/docs", "docs", auth=False, throttle=PUBLIC_THROTTLE),
     Route("POST", "/uploads/sign", "sign"),
     Route("POST", "/uploads", "upload"),
+    Route("POST", "/uploads/multipart", "multipart"),
+    Route("POST", "/uploads/multipart/{id}/parts", "multipart"),
+    Route("POST", "/uploads/multipart/{id}/complete", "multipart"),
+    Route("DELETE", "/uploads/multipart/{id}", "multipart"),
     Route("POST", "/ingest", "ingest"),
     Route("POST", "/assets/sign-read", "sign"),
     Route("GET", "/gallery", "gallery"),

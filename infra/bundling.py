@@ -18,6 +18,8 @@ from infra.pycompile import BytecodeCompilerError, CompileReport, Python312, pyo
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNTIME_REQUIREMENTS = ROOT / "layers" / "dependencies" / "requirements.txt"
+# Layers only some functions carry (a profile's `layers`), each from `layers/<name>/requirements.txt`.
+LAYERS = ROOT / "layers"
 LAMBDA_PYTHON_VERSION = "3.12"
 LAMBDA_RUNTIME = lambda_.Runtime.PYTHON_3_12
 LAMBDA_ARCHITECTURE = lambda_.Architecture.ARM_64
@@ -139,6 +141,25 @@ def dependency_layer_code() -> lambda_.Code:
         asset_hash=layer_asset_hash(),
         asset_hash_type=cdk.AssetHashType.CUSTOM,
         bundling=cdk.BundlingOptions(image=LAMBDA_RUNTIME.bundling_image, local=LocalPipLayer()),
+    )
+
+
+def extra_layer_requirements(name: str) -> Path:
+    """The requirements file of an extra layer (`video` -> layers/video/requirements.txt)."""
+    path = LAYERS / name / "requirements.txt"
+    if not path.is_file():
+        raise FileNotFoundError(f"no layer {name!r}: {path} is missing")
+    return path
+
+
+def extra_layer_code(name: str) -> lambda_.Code:
+    """An extra layer's code, built like the dependency layer (host pip for arm64, 3.12 bytecode)."""
+    requirements = extra_layer_requirements(name)
+    return lambda_.Code.from_asset(
+        str(requirements.parent),
+        asset_hash=layer_asset_hash(requirements),
+        asset_hash_type=cdk.AssetHashType.CUSTOM,
+        bundling=cdk.BundlingOptions(image=LAMBDA_RUNTIME.bundling_image, local=LocalPipLayer(requirements)),
     )
 
 

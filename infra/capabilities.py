@@ -19,6 +19,7 @@ from functions.system import (
     PUBLIC_COPIES_PREFIX,
     REALTIME_STAGE,
     THUMBS_PREFIX,
+    VIDEO_ORIGINALS_PREFIX,
 )
 
 
@@ -29,11 +30,19 @@ class Grant(StrEnum):
     TABLE_WRITE = "table:write"  # PutItem, UpdateItem, ConditionCheckItem (never BatchWriteItem: it can delete)
     TABLE_DELETE = "table:delete"  # DeleteItem: purge and the gallery's delete path only
     IDEMPOTENCY = "idempotency:use"  # Powertools idempotency records (it deletes its own record on failure)
+    # Every ORIGINALS_* grant covers the originals of both kinds (#16): `originals/*` (images) and `videos/*`, and
+    # MEDIA_LIST_VERSIONS / ORIGINALS_LIST the prefixes of both, so no path that handles an original by
+    # `asset.original_key` needs to know its kind.
     ORIGINALS_READ = "originals:read"  # GetObject on originals/*; also what a presigned GET of an original needs
     ORIGINALS_WRITE = "originals:write"  # PutObject on originals/*; also what a presigned POST needs
     # PutObject on originals/* only as a copy of an object under originals/ (CopyObject onto itself, so S3
     # announces the original again): can re-trigger the pipeline, cannot store new bytes.
     ORIGINALS_RECOPY = "originals:recopy"
+    # Multipart uploads (#16; Create, UploadPart and Complete are s3:PutObject, i.e. ORIGINALS_WRITE): ListParts
+    # (s3:ListMultipartUploadParts) to check the parts before completing, and AbortMultipartUpload, on originals.
+    ORIGINALS_MULTIPART = "originals:multipart"
+    # AbortMultipartUpload alone on originals: the purge drops an abandoned upload's parts, and lists nothing.
+    ORIGINALS_ABORT_MULTIPART = "originals:abort-multipart"
     THUMBS_READ = "thumbs:read"  # GetObject on thumbs/*; also what a presigned GET of a thumbnail needs
     THUMBS_WRITE = "thumbs:write"  # PutObject on thumbs/*
     ORIGINALS_DELETE = "originals:delete"  # DeleteObject on originals/* (in the versioned bucket: a delete marker)
@@ -45,6 +54,10 @@ class Grant(StrEnum):
     # ListBucket limited to keys under originals/: tells a missing original (S3 answers 404 only to a caller that may
     # list; without it HeadObject and GetObject of a missing key are 403) through ListObjectsV2 with the key as prefix.
     ORIGINALS_LIST = "originals:list"
+    # The video function's own (#16): it reads video originals only, through ranged GetObject calls, and removes
+    # a video original nobody asked for; never an image's original.
+    VIDEOS_READ = "videos:read"  # GetObject on videos/*
+    VIDEOS_DELETE = "videos:delete"  # DeleteObject on videos/* (in the versioned bucket: a delete marker)
     # The cursors' HMAC key, one object (functions/common/cursor_secret.py): GetObject of exactly that key, and
     # PutObject of it only with `If-None-Match: *`, so a role can create the key once and never overwrite it.
     CURSOR_KEY_READ = "cursor-key:read"
@@ -77,6 +90,7 @@ class Invocation(StrEnum):
 
     API = "api"  # the HTTP API, from functions.system.ROUTES
     ORIGINAL_CREATED = "original-created"  # S3 ObjectCreated under ORIGINALS_PREFIX
+    VIDEO_CREATED = "video-created"  # S3 ObjectCreated under VIDEO_ORIGINALS_PREFIX (#16)
     SCHEDULE = "schedule"  # EventBridge, PURGE_SCHEDULE_CRON
     ASYNC = "async"  # another function, with lambda:InvokeFunction InvocationType=Event
     WEBSOCKET = "websocket"  # the WebSocket API: its `$connect` authorizer, `$connect` and `$disconnect`
@@ -110,6 +124,10 @@ class FunctionProfile:
     extra_environment: dict[str, str] = field(default_factory=dict)
     # Variables botocore reads itself (no settings model does), which the stack must provide.
     botocore_environment: tuple[str, ...] = ()
+    # Layers it carries besides the dependency layer, by name: `layers/<name>/requirements.txt` (e.g. "video").
+    layers: tuple[str, ...] = ()
+    # Lambda's /tmp in MB (512 to 10,240); None: Lambda's default of 512.
+    ephemeral_storage_mb: int | None = None
 
     @property
     def isolated(self) -> bool:
@@ -149,7 +167,10 @@ def grant_statement(grant: Grant, names: ResourceNames) -> StatementSpec:
     """The actions, resources and conditions one grant stands for; the one table every role is built from."""
     table = (names.table_arn,)
     table_and_indexes = (names.table_arn, f"{names.table_arn}/index/*")
-    originals = (f"{names.bucket_arn}/{ORIGINALS_PREFIX}*",)
+    # Originals of both kinds (#16): images under `originals/`, videos under `videos/`.
+    originals = (f"{names.bucket_arn}/{ORIGINALS_PREFIX}*", f"{names.bucket_arn}/{VIDEO_ORIGINALS_PREFIX}*")
+    originals_like = [f"{ORIGINALS_PREFIX}*", f"{VIDEO_ORIGINALS_PREFIX}*"]
+    videos = (f"{names.bucket_arn}/{VIDEO_ORIGINALS_PREFIX}*",)
     thumbs = (f"{names.bucket_arn}/{THUMBS_PREFIX}*",)
     cursor_secret = (f"{names.bucket_arn}/{CURSOR_SECRET_KEY}",)
     copies = (f"{names.bucket_arn}/{PUBLIC_COPIES_PREFIX}*",)
@@ -163,6 +184,8 @@ def grant_statement(grant: Grant, names: ResourceNames) -> StatementSpec:
         ),
         Grant.ORIGINALS_READ: (("s3:GetObject",), originals),
         Grant.ORIGINALS_WRITE: (("s3:PutObject",), originals),
+        Grant.ORIGINALS_MULTIPART: (("s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"), originals),
+        Grant.ORIGINALS_ABORT_MULTIPART: (("s3:AbortMultipartUpload",), originals),
         Grant.THUMBS_READ: (("s3:GetObject",), thumbs),
         Grant.THUMBS_WRITE: (("s3:PutObject",), thumbs),
         Grant.ORIGINALS_RECOPY: (("s3:PutObject",), originals),
@@ -171,6 +194,8 @@ def grant_statement(grant: Grant, names: ResourceNames) -> StatementSpec:
         Grant.THUMBS_DELETE_VERSIONS: (("s3:DeleteObjectVersion",), thumbs),
         Grant.MEDIA_LIST_VERSIONS: (("s3:ListBucketVersions",), (names.bucket_arn,)),
         Grant.ORIGINALS_LIST: (("s3:ListBucket",), (names.bucket_arn,)),
+        Grant.VIDEOS_READ: (("s3:GetObject",), videos),
+        Grant.VIDEOS_DELETE: (("s3:DeleteObject",), videos),
         Grant.CURSOR_KEY_READ: (("s3:GetObject",), cursor_secret),
         Grant.CURSOR_KEY_CREATE: (("s3:PutObject",), cursor_secret),
         Grant.CONNECTIONS_READ: (("dynamodb:Query",), (names.connections_table_arn,)),
@@ -192,11 +217,13 @@ def grant_statement(grant: Grant, names: ResourceNames) -> StatementSpec:
         ),
     }
     conditions: dict[Grant, dict[str, dict[str, Any]]] = {
-        Grant.ORIGINALS_RECOPY: {"StringLike": {"s3:x-amz-copy-source": f"{names.bucket_name}/{ORIGINALS_PREFIX}*"}},
-        Grant.ORIGINALS_LIST: {"StringLike": {"s3:prefix": f"{ORIGINALS_PREFIX}*"}},
+        Grant.ORIGINALS_RECOPY: {
+            "StringLike": {"s3:x-amz-copy-source": [f"{names.bucket_name}/{prefix}" for prefix in originals_like]}
+        },
+        Grant.ORIGINALS_LIST: {"StringLike": {"s3:prefix": originals_like}},
         # AWS's documented form for "only with If-None-Match" (S3 accepts no value but `*` for it on PutObject).
         Grant.CURSOR_KEY_CREATE: {"Null": {"s3:if-none-match": "false"}},
-        Grant.MEDIA_LIST_VERSIONS: {"StringLike": {"s3:prefix": [f"{ORIGINALS_PREFIX}*", f"{THUMBS_PREFIX}*"]}},
+        Grant.MEDIA_LIST_VERSIONS: {"StringLike": {"s3:prefix": [*originals_like, f"{THUMBS_PREFIX}*"]}},
         # AWS's fine-grained access control: every partition key the request touches is a share's.
         Grant.SHARE_COUNTERS: {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{SHARE_PREFIX}*"]}},
         Grant.SHARE_ITEMS_WRITE: {
@@ -261,6 +288,16 @@ PROFILES: dict[str, FunctionProfile] = {
         memory_mb=512,
         timeout_seconds=10,
     ),
+    # Multipart uploads (#16): creates pending records, opens uploads (PutObject), presigns part PUTs (PutObject)
+    # and the GETs it shows, lists the parts, completes or aborts; TABLE_DELETE: an aborted upload's record goes.
+    "multipart": FunctionProfile(
+        settings="MultipartSettings",
+        invocation=Invocation.API,
+        grants=_READ_MEDIA
+        | {Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.TABLE_DELETE, Grant.ORIGINALS_WRITE, Grant.ORIGINALS_MULTIPART},
+        memory_mb=512,
+        timeout_seconds=29,
+    ),
     "docs": FunctionProfile(
         settings="DocsSettings",
         invocation=Invocation.API,
@@ -288,13 +325,18 @@ PROFILES: dict[str, FunctionProfile] = {
         reserved_concurrency=10,
         invokes=("ingest_worker",),
     ),
-    # Fetches the URL (the only function that does), stores the original; the S3 event then makes the thumbnail.
+    # Fetches the URL (the only function that does), stores the original; the S3 event then makes the thumbnail
+    # (an image) or the poster (a video).
     "ingest_worker": FunctionProfile(
         settings="IngestWorkerSettings",
         invocation=Invocation.ASYNC,
-        grants=frozenset({Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.ORIGINALS_WRITE}),
-        memory_mb=1024,
-        timeout_seconds=180,
+        grants=frozenset({Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.ORIGINALS_WRITE, Grant.ORIGINALS_ABORT_MULTIPART}),
+        # A video (#16) is spooled to /tmp, then streamed to S3 part by part (aborted if that fails): /tmp holds the
+        # largest (ASSET_MAX_VIDEO_MB, 2048) with room to spare; memory only one part. One full vCPU (1,769 MB):
+        # TLS and sha256 of gigabytes in, TLS out; the timeout covers the fetch deadline plus the upload.
+        memory_mb=1769,
+        timeout_seconds=300,
+        ephemeral_storage_mb=3072,
         reserved_concurrency=10,
         internet=True,
         retry_attempts=1,
@@ -303,7 +345,7 @@ PROFILES: dict[str, FunctionProfile] = {
     # Reads new originals and writes thumbs/*; never writes originals. ORIGINALS_DELETE: an original with no
     # asset record (nobody asked for it) is removed rather than adopted. THUMBS_DELETE_VERSIONS with
     # MEDIA_LIST_VERSIONS: each thumbnail has a new random key, and the one it replaces (or one written for a
-    # write that lost) is deleted with every version (functions/thumbnail/recording.py).
+    # write that lost) is deleted with every version (functions/common/thumb_recording.py).
     "thumbnail": FunctionProfile(
         settings="ThumbnailSettings",
         invocation=Invocation.ORIGINAL_CREATED,
@@ -323,6 +365,30 @@ PROFILES: dict[str, FunctionProfile] = {
         memory_mb=1536,
         timeout_seconds=60,
     ),
+    # Video originals (#16): reads each through ranged GETs (VIDEOS_READ: never an image, never all of a large
+    # video), lists to tell a missing one (ORIGINALS_LIST), removes one nobody asked for (VIDEOS_DELETE), and writes
+    # and replaces its poster as the thumbnail function does its thumbnails. FFmpeg decodes a few frames at most; the
+    # memory is for a 4K or 8K frame and the CPU share that comes with it.
+    "video": FunctionProfile(
+        settings="VideoSettings",
+        invocation=Invocation.VIDEO_CREATED,
+        grants=frozenset(
+            {
+                Grant.VIDEOS_READ,
+                Grant.ORIGINALS_LIST,
+                Grant.VIDEOS_DELETE,
+                Grant.THUMBS_WRITE,
+                Grant.THUMBS_DELETE_VERSIONS,
+                Grant.MEDIA_LIST_VERSIONS,
+                Grant.TABLE_READ,
+                Grant.TABLE_WRITE,
+                Grant.IDEMPOTENCY,
+            }
+        ),
+        memory_mb=2048,
+        timeout_seconds=120,
+        layers=("video",),
+    ),
     # One at a time: two purges would race on the same trash. Before purging it sweeps lost upload events: it tells
     # whether an original arrived (ORIGINALS_LIST) and re-announces it as a copy onto itself (read + recopy).
     "purge": FunctionProfile(
@@ -336,6 +402,7 @@ PROFILES: dict[str, FunctionProfile] = {
             Grant.ORIGINALS_READ,
             Grant.ORIGINALS_RECOPY,
             Grant.ORIGINALS_LIST,
+            Grant.ORIGINALS_ABORT_MULTIPART,  # an abandoned multipart upload's parts (#16)
         },
         memory_mb=512,
         timeout_seconds=900,

@@ -23,6 +23,8 @@ STACK_WIDE: dict[str, str] = {
     "LAMBDA_PYTHON_VERSION); moving to a newer runtime means rebuilding the layer for it, deliberately.",
     "IAM5[Resource::<MediaA721A567.Arn>/originals/*]": "Object permissions are scoped to the originals/ prefix; "
     "keys are server-made per user and asset, so no narrower static ARN exists.",
+    "IAM5[Resource::<MediaA721A567.Arn>/videos/*]": "Object permissions are scoped to the videos/ prefix (video "
+    "originals, #16); keys are server-made per user and asset, so no narrower static ARN exists.",
     "IAM5[Resource::<MediaA721A567.Arn>/thumbs/*]": "Object permissions are scoped to the thumbs/ prefix; "
     "keys are server-made per user and asset, so no narrower static ARN exists.",
     "IAM5[Resource::<MediaA721A567.Arn>/public/*]": "Share download copies (#15) live under public/ at random "

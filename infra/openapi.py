@@ -26,6 +26,7 @@ def build_openapi_document() -> str:
     from functions.docs.handler import router as docs_router
     from functions.gallery.handler import router as gallery_router
     from functions.ingest.handler import router as ingest_router
+    from functions.multipart.handler import router as multipart_router
     from functions.public_shares.handler import router as public_shares_router
     from functions.realtime.handler import router as realtime_router
     from functions.shares.handler import router as shares_router
@@ -34,8 +35,8 @@ def build_openapi_document() -> str:
     from functions.upload.handler import router as upload_router
 
     app = create_app()
-    routers = (gallery_router, sign_router, upload_router, ingest_router, realtime_router, shares_router)
-    for api_router in (*routers, public_shares_router, docs_router):
+    routers = (gallery_router, sign_router, upload_router, multipart_router, ingest_router, realtime_router)
+    for api_router in (*routers, shares_router, public_shares_router, docs_router):
         app.include_router(api_router)
     # Every route needs the bearer JWT unless it says otherwise (health and the docs say `security=[]`).
     app.configure_openapi(

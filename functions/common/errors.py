@@ -103,6 +103,24 @@ class UseSignedUpload(DomainError):
     status, code, title = 413, "use_signed_upload", "Payload too large"
 
 
+class UploadIncomplete(DomainError):
+    """Completing a multipart upload while parts are missing; `detail` names them."""
+
+    status, code, title = 409, "upload_incomplete", "Upload incomplete"
+
+
+class UploadMismatch(DomainError):
+    """A multipart upload's part, or its total, is not the size the upload declared."""
+
+    status, code, title = 409, "upload_mismatch", "Upload does not match its declaration"
+
+
+class NotMultipart(DomainError):
+    """Parts, complete or abort on an asset that is not a pending multipart upload (e.g. already completed)."""
+
+    status, code, title = 409, "not_multipart", "Not a pending multipart upload"
+
+
 class UrlNotAllowed(DomainError):
     status, code, title = 422, "url_not_allowed", "URL not allowed"
 

@@ -9,6 +9,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 from pydantic.alias_generators import to_camel
 
+from functions.common.formats import AssetKind
+
 
 class AssetStatus(StrEnum):
     PENDING = "pending"
@@ -76,6 +78,8 @@ class AssetContent(BaseModel):
     status: AssetStatus
     source: AssetSource
     asset_type: AssetType
+    # Image or video (#16): what it was declared as until its processing function decides from the bytes.
+    kind: AssetKind = AssetKind.IMAGE
     mime: str | None = None
     size: int | None = None
     width: int | None = None
@@ -96,6 +100,12 @@ class AssetContent(BaseModel):
     purge_at: datetime | None = None
     placeholder: Placeholder | None = None
     error: AssetError | None = None
+    # Videos only (#16), recorded by the video function from the container: None for images and until processed.
+    duration_ms: int | None = None
+    video_codec: str | None = None
+    has_audio: bool | None = None
+    # Whether common browsers can play it in a <video> element (HEVC or ProRes in a MOV often cannot).
+    playable: bool | None = None
 
 
 class Asset(AssetContent):
@@ -115,12 +125,17 @@ class Asset(AssetContent):
     # The thumbnail's random object key, recorded with the facts it shows (a URL of it reveals neither owner nor id);
     # None before the first thumbnail, or for one made before keys were random (see `thumb_object_key`).
     thumb_key: str | None = None
+    # A multipart upload's (#16), while and after it is open: S3's upload id, the size of every part but the last,
+    # and how many parts there are (functions/multipart). None for every other asset.
+    upload_id: str | None = None
+    part_size: int | None = None
+    part_count: int | None = None
 
     @property
     def original_key(self) -> str:
         from functions.common.object_keys import original_key
 
-        return original_key(self.owner, self.id)
+        return original_key(self.owner, self.id, self.kind)
 
     @property
     def thumb_object_key(self) -> str:

@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from functions.common.clock import epoch_ms
+from functions.common.formats import AssetKind
 from functions.common.models import Asset, AssetType, Folder, View
 
 if TYPE_CHECKING:
+    from functions.common.multipart_storage import PresignedPart, UploadedPart
     from functions.common.storage import ObjectInfo, ObjectVersion, PresignedGet, PresignedPost
 
 
@@ -43,6 +45,8 @@ class Candidate:
     asset_id: str
     selected_ms: int
     pending: bool = False
+    # Where its original would be (#16): a pending video's upload goes to `videos/`.
+    kind: AssetKind = AssetKind.IMAGE
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,8 @@ def candidate_for(asset: Asset) -> Candidate:
     """The deletion candidate of an asset read whole: keyed on its trash time, or its creation time if pending."""
     if asset.trashed_at is not None:
         return Candidate(owner=asset.owner, asset_id=asset.id, selected_ms=epoch_ms(asset.trashed_at))
-    return Candidate(owner=asset.owner, asset_id=asset.id, selected_ms=epoch_ms(asset.created_at), pending=True)
+    created_ms = epoch_ms(asset.created_at)
+    return Candidate(owner=asset.owner, asset_id=asset.id, selected_ms=created_ms, pending=True, kind=asset.kind)
 
 
 # The asset table
@@ -140,7 +145,13 @@ class GalleryRecords(AssetRecords, DeletionClaims, FolderRecords, Protocol):
     """What the gallery reads and writes: single assets, a view page by page, the trash, deletions, folders."""
 
     def page(
-        self, owner: str, view: View, asset_type: AssetType | None, limit: int, start: dict[str, Any] | None
+        self,
+        owner: str,
+        view: View,
+        asset_type: AssetType | None,
+        limit: int,
+        start: dict[str, Any] | None,
+        kind: AssetKind | None = None,
     ) -> Page: ...
     def all_trash(self, owner: str) -> Iterator[Asset]: ...
 
@@ -187,6 +198,12 @@ class ObjectWriter(Protocol):
     def write(self, key: str, body: bytes, content_type: str) -> None: ...
 
 
+class StreamWriter(Protocol):
+    """Writes an object read from a file piece by piece, never holding it whole (a multipart upload when large)."""
+
+    def write_stream(self, key: str, body: IO[bytes], size: int, content_type: str) -> None: ...
+
+
 class ObjectDeleter(Protocol):
     """Deletes forever: every version of a key, delete markers included (the bucket is versioned)."""
 
@@ -199,6 +216,23 @@ class ObjectRewriter(Protocol):
 
     def exists(self, key: str) -> bool: ...
     def rewrite_in_place(self, key: str) -> bool: ...
+
+
+class MultipartAborter(Protocol):
+    """Drops an open multipart upload and its parts (#16); False when S3 knows no such open upload."""
+
+    def abort_upload(self, *, key: str, upload_id: str) -> bool: ...
+
+
+class MultipartUploads(MultipartAborter, Protocol):
+    """A multipart upload from start to end: the parts' PUT URLs, what S3 holds, the assembly (#16)."""
+
+    def create_upload(self, *, key: str, content_type: str) -> str: ...
+    def presign_part(
+        self, *, key: str, upload_id: str, number: int, size: int, ttl_seconds: int, now: datetime
+    ) -> PresignedPart: ...
+    def uploaded_parts(self, *, key: str, upload_id: str) -> list[UploadedPart] | None: ...
+    def complete_upload(self, *, key: str, upload_id: str, parts: list[UploadedPart]) -> bool: ...
 
 
 class UploadStore(ReadSigner, ObjectWriter, Protocol):
@@ -225,6 +259,22 @@ class ThumbnailStore(ObjectWriter, ObjectDeleter, Protocol):
 
     def stat(self, key: str) -> ObjectInfo | None: ...
     def read(self, key: str, *, etag: str | None = None) -> bytes: ...
+    def delete_many(self, keys: Iterable[str]) -> int: ...
+
+
+class RangeReads(Protocol):
+    """Part of an object (#16): bytes `start` to `end` inclusive (an HTTP Range); with `etag`, only while it has it."""
+
+    def read_range(self, key: str, start: int, end: int, *, etag: str | None = None) -> bytes: ...
+
+
+class VideoStore(RangeReads, ObjectWriter, ObjectDeleter, Protocol):
+    """The video function reads the original in ranges, writes its poster, drops what it refuses or replaced."""
+
+    @property
+    def bucket(self) -> str: ...
+
+    def stat(self, key: str) -> ObjectInfo | None: ...
     def delete_many(self, keys: Iterable[str]) -> int: ...
 
 

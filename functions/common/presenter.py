@@ -29,6 +29,7 @@ def present(asset: Asset, *, by: Presents, duplicate: bool = False) -> AssetOut:
     """
     store, ttl, now = by.store, by.read_ttl_seconds, by.clock()
     internal = {"owner", "deleting", "original_etag", "retriggers", "stored_bytes", "thumb_key"}
+    internal |= {"upload_id", "part_size", "part_count"}  # a multipart upload's bookkeeping (#16)
     data = asset.model_dump(exclude=internal)
     if asset.status in STORED_STATUSES:
         data["url"] = store.presign_get(key=asset.original_key, ttl_seconds=ttl, now=now).url

@@ -8,7 +8,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from functions.system import ABANDONED_UPLOAD_HOURS, LIMIT_DEFAULTS
+from functions.system import ABANDONED_UPLOAD_HOURS, LIMIT_DEFAULTS, REALTIME_TICKET_TTL_SECONDS
 
 SettingsT = TypeVar("SettingsT", bound=BaseModel)
 
@@ -28,10 +28,16 @@ class ImageSizeSettings(BaseSettings):
     """What every function that takes image bytes in shares: their size limit."""
 
     asset_max_image_mb: int = Field(alias="ASSET_MAX_IMAGE_MB", ge=1, le=5000)
+    # Videos (#16): the largest video original, whichever way it comes in.
+    asset_max_video_mb: int = Field(alias="ASSET_MAX_VIDEO_MB", ge=1, le=5_000_000)
 
     @property
     def max_image_bytes(self) -> int:
         return self.asset_max_image_mb * 1024 * 1024
+
+    @property
+    def max_video_bytes(self) -> int:
+        return self.asset_max_video_mb * 1024 * 1024
 
 
 class ApiSettings(ImageSizeSettings):
@@ -43,6 +49,16 @@ class ApiSettings(ImageSizeSettings):
     # Each user's quota (0 = no limit): what sign, upload and ingest refuse past, and what GET /usage shows.
     user_quota_mb: int = Field(alias="USER_QUOTA_MB", ge=0)
     user_quota_assets: int = Field(alias="USER_QUOTA_ASSETS", ge=0)
+    # The largest size POST /uploads/sign takes (#16); above it, POST /uploads/multipart.
+    multipart_threshold_mb: int = Field(alias="MULTIPART_THRESHOLD_MB", ge=1, le=5000)
+
+    @property
+    def multipart_threshold_bytes(self) -> int:
+        return self.multipart_threshold_mb * 1024 * 1024
+
+
+class MultipartSettings(ApiSettings):
+    """The multipart function (#16): the per-kind size limits, part URLs living UPLOAD_URL_TTL_SECONDS, the quota."""
 
 
 class ThumbnailSettings(ImageSizeSettings):
@@ -50,6 +66,15 @@ class ThumbnailSettings(ImageSizeSettings):
 
     thumbnail_size: int = Field(alias="THUMBNAIL_SIZE", ge=16, le=2048)
     max_image_pixels: int = Field(alias="MAX_IMAGE_PIXELS", ge=1)
+    idempotency_table_name: str = Field(alias="IDEMPOTENCY_TABLE_NAME", min_length=1)
+
+
+class VideoSettings(ImageSizeSettings):
+    """The video function (#16): poster size, and the limits it checks from the container header before decoding."""
+
+    thumbnail_size: int = Field(alias="THUMBNAIL_SIZE", ge=16, le=2048)
+    max_video_pixels: int = Field(alias="MAX_VIDEO_PIXELS", ge=1)
+    max_video_seconds: int = Field(alias="MAX_VIDEO_SECONDS", ge=1)
     idempotency_table_name: str = Field(alias="IDEMPOTENCY_TABLE_NAME", min_length=1)
 
 
@@ -104,6 +129,10 @@ class RealtimeTicketSettings(RealtimeSettings):
     """The ticket route: the WebSocket URL it hands out is required."""
 
     realtime_url: str = Field(alias="REALTIME_URL", min_length=1)
+    # How long a ticket stays valid: the contract's minute; only tests lower it (the local server passes it through).
+    ticket_ttl_seconds: int = Field(
+        default=REALTIME_TICKET_TTL_SECONDS, alias="REALTIME_TICKET_TTL_SECONDS", ge=1, le=REALTIME_TICKET_TTL_SECONDS
+    )
 
 
 class SharesSettings(ApiSettings):
@@ -153,6 +182,7 @@ __all__ = [
     "ImageSizeSettings",
     "IngestSettings",
     "IngestWorkerSettings",
+    "MultipartSettings",
     "ProblemSettings",
     "PurgeSettings",
     "RealtimeSettings",
@@ -160,6 +190,7 @@ __all__ = [
     "SharesSettings",
     "ThumbnailSettings",
     "UploadSettings",
+    "VideoSettings",
     "load_settings",
     "settings_for",
 ]

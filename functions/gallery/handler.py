@@ -29,6 +29,7 @@ with imports_without_gc():
         TooManyFolders,
         problems,
     )
+    from functions.common.formats import AssetKind
     from functions.common.models import AssetOut, AssetType, FolderOut, View
     from functions.common.quota import UsageOut, usage_report
     from functions.gallery import folders, logic, wiring
@@ -57,8 +58,12 @@ def list_gallery(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
     folder_id: Annotated[str | None, Query(alias="folderId", max_length=64)] = None,
+    kind: Annotated[
+        AssetKind | None, Query(description="Only images or only videos; not with assetType or folderId (422)")
+    ] = None,
 ) -> logic.GalleryPage:
-    """The caller's view; with `folderId`, the view inside that folder (an unknown folder lists nothing)."""
+    """The caller's view; with `folderId`, the view inside that folder (an unknown folder lists nothing); with `kind`,
+    only its images or only its videos."""
     return logic.list_gallery(
         owner=caller(router),
         view=view,
@@ -66,6 +71,7 @@ def list_gallery(
         limit=limit,
         cursor=cursor,
         folder_id=folder_id,
+        kind=kind,
         gallery=_gallery(),
     )
 

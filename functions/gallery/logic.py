@@ -21,6 +21,7 @@ from functions.common.errors import (
     NotFound,
     NotReady,
 )
+from functions.common.formats import AssetKind
 from functions.common.ids import is_ulid
 from functions.common.models import STORED_STATUSES, Asset, AssetOut, AssetStatus, AssetType, CamelModel, View
 from functions.common.ports import GalleryRecords, GalleryStore, Quota, StoredAsset
@@ -107,15 +108,22 @@ def list_gallery(
     cursor: str | None,
     gallery: Gallery,
     folder_id: str | None = None,
+    kind: AssetKind | None = None,
 ) -> GalleryPage:
-    """One page of the caller's view (or of the view inside one folder), newest first (trash: most recently trashed
-    first). An unknown folder, another user's included, lists nothing: it costs no read to tell."""
+    """One page of the caller's view (or of the view inside one folder, or of one kind), newest first (trash: most
+    recently trashed first). An unknown folder, another user's included, lists nothing: it costs no read to tell."""
+    if kind is not None and (asset_type is not None or folder_id is not None):
+        # Each combination would be more indexes (every one costs a write per item): the kind filter stands alone.
+        raise InvalidRequest("kind: not combined with assetType or folderId")
     query = f"{view.value}|{asset_type.value if asset_type else ''}" + (f"|{folder_id}" if folder_id else "")
+    query += f"|k:{kind.value}" if kind else ""
     start = gallery.cursors.decode(cursor, owner=owner, query=query) if cursor else None
     if folder_id is not None and not is_ulid(folder_id):
         return GalleryPage(items=[], next_cursor=None)
     if folder_id is not None:
         page = gallery.repository.folder_page(owner, folder_id, view, asset_type, limit, start)
+    elif kind is not None:
+        page = gallery.repository.page(owner, view, None, limit, start, kind=kind)
     else:
         page = gallery.repository.page(owner, view, asset_type, limit, start)
     next_cursor = (

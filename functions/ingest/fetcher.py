@@ -3,12 +3,13 @@
 httpx would resolve the name again when it connects (a DNS-rebinding hole), so the request goes to the
 checked IP literal while the `Host` header and TLS SNI (and certificate check) keep the original name.
 Redirects are followed by hand, each hop checked like the first; the body is streamed raw under a byte
-cap. One total deadline bounds everything, name lookups and every socket operation included (see `deadline`).
+cap (the video cap once its first bytes show a video, else the image cap) into a `SpooledBody`, which moves to a
+temporary file past the image cap, so a large video is never held in memory. One total deadline bounds everything,
+name lookups and every socket operation included (see `deadline`).
 """
 
 from __future__ import annotations
 
-import io
 import ipaddress
 import logging
 import socket
@@ -23,7 +24,9 @@ from urllib.parse import urljoin
 import certifi
 import httpx
 
+from functions.common.formats import VIDEO_SNIFF_BYTES, sniff_video
 from functions.ingest.addresses import IPAddress
+from functions.ingest.body import SpooledBody
 from functions.ingest.deadline import DeadlineBackend, DeadlineTransport, LookupTimedOut, resolve_within
 from functions.ingest.urls import CheckedUrl, HostAllowlist, NetworkPolicy, UrlRefused, check_url
 
@@ -118,16 +121,30 @@ def parse_retry_after(value: str | None, now_epoch: float) -> float | None:
 
 @dataclass(frozen=True)
 class Fetched:
-    data: bytes
+    """The body of a fetch, streamed in; its owner closes it (`with fetched.body:`)."""
+
+    body: SpooledBody
+
+    @classmethod
+    def of(cls, data: bytes) -> Fetched:
+        return cls(SpooledBody.of(data))
+
+    @property
+    def data(self) -> bytes:
+        """The whole body in memory: for images and tests, never for a video (use `body.reader()`)."""
+        return self.body.data()
 
 
 @dataclass
 class SafeFetcher:
-    """Fetches one image URL under the network policy, the host allowlist, a byte cap and a deadline."""
+    """Fetches one image or video URL under the network policy, the host allowlist, byte caps and a deadline."""
 
     network: NetworkPolicy
     allowlist: HostAllowlist
-    max_bytes: int
+    max_bytes: int  # the cap of a body that is no video
+    max_video_bytes: int | None = None  # the cap of a body whose first bytes are a video; None: `max_bytes`
+    # How much of a body stays in memory before it moves to a temporary file; None: `max_bytes`.
+    spool_memory_bytes: int | None = None
     resolver: Resolver = system_resolver
     ssl_context: ssl.SSLContext = field(default_factory=default_ssl_context)
     monotonic: Monotonic = time.monotonic
@@ -141,7 +158,7 @@ class SafeFetcher:
             trust_env=False,
             follow_redirects=False,
             cookies=_refuse_all_cookies(),
-            headers={"User-Agent": USER_AGENT, "Accept": "image/*", "Accept-Encoding": "identity"},
+            headers={"User-Agent": USER_AGENT, "Accept": "image/*, video/*", "Accept-Encoding": "identity"},
         ) as client:
             current = url
             for _ in range(MAX_REDIRECTS + 1):
@@ -226,20 +243,37 @@ class SafeFetcher:
             raise SourceNotReady(status, retry_after)
         if status not in (200, 203):
             raise SourceUnreachable(f"source answered {status}", retryable=False)
-        declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
+        declared_header = response.headers.get("content-length", "")
+        declared = int(declared_header) if declared_header.isdigit() else None
+        largest = max(self.max_bytes, self.max_video_bytes or 0)
+        if declared is not None and declared > largest:
             raise SourceTooLarge(f"declared {declared} bytes")
-        # BytesIO hands its buffer to getvalue() without a copy, so the body is held once.
-        body = io.BytesIO()
-        size = 0
+        body = SpooledBody(self.max_bytes if self.spool_memory_bytes is None else self.spool_memory_bytes)
         try:
+            cap = largest
             for chunk in response.iter_raw():
-                size += len(chunk)
-                if size > self.max_bytes:
-                    raise SourceTooLarge(f"over {self.max_bytes} bytes")
+                if not body.head_complete:
+                    head = (body.head + chunk)[:VIDEO_SNIFF_BYTES]
+                    cap = self._cap_for(head) if len(head) == VIDEO_SNIFF_BYTES else largest
+                    if declared is not None and declared > cap:
+                        raise SourceTooLarge(f"declared {declared} bytes")
+                if body.size + len(chunk) > cap:
+                    raise SourceTooLarge(f"over {cap} bytes")
                 body.write(chunk)
                 if self.monotonic() >= deadline:
                     raise SourceTimeout("deadline passed while reading")
-        except httpx.HTTPError as error:
-            raise self._timeout_or_unreachable(deadline, error) from error
-        return Fetched(data=body.getvalue())
+            cap = self._cap_for(body.head)  # decided at the end for a body shorter than a head
+            if body.size > cap:
+                raise SourceTooLarge(f"over {cap} bytes")
+        except BaseException as error:
+            body.close()
+            if isinstance(error, httpx.HTTPError):
+                raise self._timeout_or_unreachable(deadline, error) from error
+            raise
+        return Fetched(body)
+
+    def _cap_for(self, head: bytes) -> int:
+        """The byte cap of a body starting with `head`: the video cap if it is a video, else the image cap."""
+        if self.max_video_bytes is not None and sniff_video(head) is not None:
+            return self.max_video_bytes
+        return self.max_bytes

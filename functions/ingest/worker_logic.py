@@ -1,8 +1,11 @@
-"""The ingest worker: fetch the source until it is ready or the deadline passes, then store it like an upload."""
+"""The ingest worker: fetch the source until it is ready or the deadline passes, then store it like an upload.
+
+The format comes from the bytes: an image is probed as an upload is and written whole; a video (told by
+`sniff_video`) is streamed from its spooled body under `videos/` and left `processing` for the video function.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -14,10 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from functions.common.clock import Clock
 from functions.common.duplicates import DUPLICATE_CODE, find_duplicate
 from functions.common.errors import NotFound
+from functions.common.formats import AssetKind, sniff_video
 from functions.common.images import ImageRejected, probe
 from functions.common.models import Asset, AssetError, AssetStatus
-from functions.common.ports import ObjectWriter
+from functions.common.ports import ObjectWriter, StreamWriter
 from functions.common.retries import retry_on_conflict
+from functions.ingest.body import SpooledBody
 from functions.ingest.fetcher import (
     FetchBlocked,
     Fetched,
@@ -37,10 +42,10 @@ MAX_RETRY_AFTER_SECONDS = 60.0
 _WRITE_ATTEMPTS = 5
 _MESSAGES = {
     "source_blocked": FetchBlocked.MESSAGE,
-    "source_timeout": "The source did not deliver the image before the deadline.",
+    "source_timeout": "The source did not deliver the file before the deadline.",
     "source_unreachable": "The source could not be fetched.",
     "source_too_large": "The source is larger than the size limit.",
-    "source_not_image": "The source is not an accepted image.",
+    "source_not_image": "The source is not an accepted image or video.",
     "image_too_complex": "The source is an image that costs far more to decode than its size allows.",
 }
 # What an upload would be refused with, as the ingested asset's failure code (anything else: not an image).
@@ -60,10 +65,14 @@ class IngestJob(BaseModel):
     asset_id: str = Field(alias="assetId", min_length=1)
 
 
+class IngestStore(ObjectWriter, StreamWriter, Protocol):
+    """Images are written whole, videos streamed from their spooled body."""
+
+
 @dataclass(frozen=True)
 class IngestWorker:
     repository: IngestRecords
-    store: ObjectWriter
+    store: IngestStore
     clock: Clock
     fetcher: Fetcher
     max_image_pixels: int
@@ -99,8 +108,8 @@ def _run(job: IngestJob, worker: IngestWorker) -> str:
     # budget. A retried invocation starts again, bounded by Lambda's two retries of an asynchronous event.
     deadline = worker.monotonic() + worker.deadline_seconds
     try:
-        fetched = _fetch_until_ready(asset.source_url, deadline, worker)
-        return _store(asset, fetched.data, worker)
+        with _fetch_until_ready(asset.source_url, deadline, worker).body as body:
+            return _store(asset, body, worker)
     except _Failed as failure:
         log.info("ingest %s failed: %s %s", asset.id, failure.code, failure.detail)
         _update(
@@ -143,34 +152,45 @@ def _backoff(attempt: int) -> float:
     return float(min(FIRST_BACKOFF_SECONDS * 2**attempt, MAX_BACKOFF_SECONDS))
 
 
-def _store(asset: Asset, data: bytes, worker: IngestWorker) -> str:
+def _store(asset: Asset, body: SpooledBody, worker: IngestWorker) -> str:
     """Validate exactly like an upload; a duplicate points at the existing asset, else the original is written."""
-    try:
-        facts = probe(data, max_pixels=worker.max_image_pixels)
-    except ImageRejected as rejected:
-        code = _PROBE_CODES.get(rejected.code, "source_not_image")
-        raise _Failed(code, rejected.message) from rejected
-    sha256 = hashlib.sha256(data).hexdigest()
-    existing = find_duplicate(worker.repository, asset.owner, sha256)
+    video_mime = sniff_video(body.head)
+    data = b""
+    if video_mime is None:
+        data = body.data()
+        try:
+            facts = probe(data, max_pixels=worker.max_image_pixels)
+        except ImageRejected as rejected:
+            code = _PROBE_CODES.get(rejected.code, "source_not_image")
+            raise _Failed(code, rejected.message) from rejected
+        kind, mime = AssetKind.IMAGE, facts.mime
+        shape: dict[str, Any] = {"width": facts.width, "height": facts.height}
+    else:
+        # The fetcher capped it at the video limit; the video function probes it (and refuses it) when it lands.
+        kind, mime, shape = AssetKind.VIDEO, video_mime, {}
+    existing = find_duplicate(worker.repository, asset.owner, body.sha256)
     if existing is not None and existing.id != asset.id:
-        message = f"The same image is already asset {existing.id}."
+        message = f"The same {kind} is already asset {existing.id}."
         _update(
             asset,
             worker,
             status=AssetStatus.FAILED,
-            sha256=sha256,
+            sha256=body.sha256,
             error=AssetError(code=DUPLICATE_CODE, message=message),
         )
         return DUPLICATE_CODE
-    facts_update: dict[str, Any] = {"mime": facts.mime, "size": len(data), "width": facts.width, "height": facts.height}
-    # `processing` first: the thumbnail handler only works on pending/processing assets when the object lands.
-    # Its bytes count towards the owner's usage from here (the repository counts the record's `stored_bytes`).
-    facts_update["stored_bytes"] = len(data)
-    stored = _update(asset, worker, status=AssetStatus.PROCESSING, sha256=sha256, **facts_update)
+    # `processing` first: the thumbnail and video functions only work on pending/processing assets when the object
+    # lands. Its bytes count towards the owner's usage from here (the repository counts the record's `stored_bytes`).
+    # The kind goes in the same write: it decides `original_key` (`videos/…` for a video).
+    facts_update: dict[str, Any] = {"kind": kind, "mime": mime, "size": body.size, "stored_bytes": body.size, **shape}
+    stored = _update(asset, worker, status=AssetStatus.PROCESSING, sha256=body.sha256, **facts_update)
     if stored is None:
         return "skipped"
     try:
-        worker.store.write(stored.original_key, data, facts.mime)
+        if kind is AssetKind.VIDEO:
+            worker.store.write_stream(stored.original_key, body.reader(), body.size, mime)
+        else:
+            worker.store.write(stored.original_key, data, mime)
     except Exception:
         _update(stored, worker, expect=AssetStatus.PROCESSING, status=AssetStatus.INGESTING, stored_bytes=0)
         raise  # the asynchronous invocation is retried by Lambda

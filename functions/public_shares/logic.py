@@ -17,6 +17,7 @@ from pydantic import SerializerFunctionWrapHandler, model_serializer
 
 from functions.common.clock import Clock
 from functions.common.errors import InvalidCursor, NotFound, PasswordRequired, TooManyAttempts, WrongPassword
+from functions.common.formats import AssetKind
 from functions.common.images import ImageRejected
 from functions.common.metadata_strip import Stripped
 from functions.common.models import Asset, AssetStatus, CamelModel, Placeholder, UtcDatetime, View
@@ -183,6 +184,11 @@ def _shown(share: ShareRecord, asset: Asset) -> bool:
     return share.folder_id is None or asset.folder_id == share.folder_id
 
 
+def _downloadable(share: ShareRecord, asset: Asset) -> bool:
+    """Downloads are stripped copies and a video cannot be stripped here (#16): a share shows its poster only."""
+    return share.allow_download and asset.kind is not AssetKind.VIDEO
+
+
 def _item(share: ShareRecord, token: str, asset: Asset, public: PublicShares) -> PublicItem:
     alias = alias_of(share, asset.id)
     item: dict[str, Any] = {"alias": alias, "width": asset.width, "height": asset.height, "thumb_url": None}
@@ -190,7 +196,7 @@ def _item(share: ShareRecord, token: str, asset: Asset, public: PublicShares) ->
     if asset.thumb_key is not None:  # an older thumbnail's key holds the owner and the id: never handed out
         signed = public.store.presign_get(key=asset.thumb_key, ttl_seconds=public.read_ttl_seconds, now=public.clock())
         item["thumb_url"] = signed.url
-    if share.allow_download:
+    if _downloadable(share, asset):
         item["download_url"] = f"/public/shares/{token}/items/{alias}/download"
     if share.show_metadata:
         item |= {"prompt": asset.prompt, "model": asset.model, "params": asset.params}
@@ -220,6 +226,8 @@ def download_url(*, token: str, alias: str, access: str | None, public: PublicSh
         raise NotFound("No such item.")
     asset = public.assets.batch_get(share.owner, [asset_id]).get(asset_id)
     if asset is None or not _shown(share, asset.asset) or asset.asset.mime is None:
+        raise NotFound("No such item.")
+    if not _downloadable(share, asset.asset):
         raise NotFound("No such item.")
     copy_name = f"{alias}.{'full' if share.show_metadata else 'stripped'}"
     copy = public.shares.copy_key(share, copy_name)

@@ -23,8 +23,16 @@ from typing import Any, Protocol
 from functions.common.clock import Clock, epoch_ms
 from functions.common.deletion import BatchDeleter, DeletionResult, claim
 from functions.common.errors import Conflict
+from functions.common.models import Asset, AssetStatus
 from functions.common.object_keys import original_key
-from functions.common.ports import Candidate, PurgeRecords, PurgeStore, ScheduledRecords, ScheduledStore
+from functions.common.ports import (
+    Candidate,
+    MultipartAborter,
+    PurgeRecords,
+    PurgeStore,
+    ScheduledRecords,
+    ScheduledStore,
+)
 from functions.common.settings import PurgeSettings
 from functions.common.sweep import sweep_unfinished
 from functions.system import PURGE_SHARDS
@@ -45,6 +53,8 @@ class Purger:
     store: ScheduledStore
     clock: Clock
     settings: PurgeSettings
+    # An abandoned multipart upload's parts (#16) go with its record (the bucket's lifecycle rule is the backstop).
+    uploads: MultipartAborter | None = None
 
 
 class MetricsSink(Protocol):
@@ -141,6 +151,7 @@ def purge(
     repository: PurgeRecords,
     store: PurgeStore,
     time_left_ms: Callable[[], int],
+    uploads: MultipartAborter | None = None,
 ) -> PurgeReport:
     """Run the purge as of `now` within `time_left_ms() - safety margin`; one failing item never stops the others."""
     report = PurgeReport()
@@ -160,7 +171,8 @@ def purge(
                     break
                 report.examined += 1
                 try:
-                    if candidate.pending and store.exists(original_key(candidate.owner, candidate.asset_id)):
+                    key = original_key(candidate.owner, candidate.asset_id, candidate.kind)
+                    if candidate.pending and store.exists(key):
                         report.kept_uploaded += 1  # its event was lost, not the upload: the sweep finishes it
                         continue
                     claimed = claim(candidate, repository=repository, now=now, lease_ms=lease_ms)
@@ -170,12 +182,26 @@ def purge(
                 except Exception as error:  # one failing item never stops the others
                     report.fail(f"{candidate.asset_id}: not claimed: {error}")
                     continue
+                if not _abort_upload(claimed.asset, uploads=uploads, report=report):
+                    continue  # stays claimed: once its lease is over, a later run takes it over and tries again
                 report.record(deleter.add(claimed.asset))
         except Exception as error:  # a failed Query loses only its shard for this run
             report.fail(f"selection failed: {error}")
     report.record(deleter.flush())
     report.time_left_ms = time_left_ms()
     return report
+
+
+def _abort_upload(asset: Asset, *, uploads: MultipartAborter | None, report: PurgeReport) -> bool:
+    """Drop the open multipart upload of a pending asset about to be deleted; False (reported) if S3 failed."""
+    if uploads is None or asset.upload_id is None or asset.status != AssetStatus.PENDING:
+        return True
+    try:
+        uploads.abort_upload(key=asset.original_key, upload_id=asset.upload_id)  # False: already gone, as good
+    except Exception as error:  # one failing item never stops the others
+        report.fail(f"{asset.id}: multipart upload not aborted: {error}")
+        return False
+    return True
 
 
 def scheduled_run(
@@ -190,7 +216,14 @@ def scheduled_run(
     now = scheduled_at or purger.clock()
     repository, store = purger.repository, purger.store
     sweep = sweep_unfinished(now=now, repository=repository, store=store, older_than=SWEEP_UNFINISHED_AFTER)
-    report = purge(now=now, settings=purger.settings, repository=repository, store=store, time_left_ms=time_left_ms)
+    report = purge(
+        now=now,
+        settings=purger.settings,
+        repository=repository,
+        store=store,
+        time_left_ms=time_left_ms,
+        uploads=purger.uploads,
+    )
     report.record_sweep(sweep.swept, sweep.failed)
     metrics.namespace = purger.settings.metrics_namespace
     for name, value in report.metrics().items():

@@ -2,71 +2,38 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated
 
-from pydantic import BeforeValidator, Field, field_validator
+from pydantic import Field
 
 from functions.common.clock import Clock
+from functions.common.declarations import JsonInteger, UploadDeclaration, largest_upload, pending_asset
 from functions.common.duplicates import find_duplicate
 from functions.common.errors import InvalidRequest
-from functions.common.formats import ACCEPTED_MIME_TYPES
+from functions.common.formats import AssetKind
 from functions.common.ids import is_ulid
-from functions.common.metadata import AssetMetadata
 from functions.common.models import (
     STORED_STATUSES,
     AssetOut,
-    AssetSource,
     AssetStatus,
     CamelModel,
     UtcDatetime,
-    new_asset,
 )
 from functions.common.ports import AssetRecords, Quota, UploadSigner
 from functions.common.presenter import present
 from functions.common.quota import DEFAULT_QUOTA, create_within_quota
 from functions.system import LIMIT_DEFAULTS, MAX_BULK_IDS
 
-_SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 
-
-def _json_integer(value: object) -> object:
-    """A JSON Schema integer: `3` or `3.0`; never `"3"`, `true` or `3.5` (which pydantic would coerce or round)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError("must be an integer")
-    if isinstance(value, float):
-        if not value.is_integer():
-            raise ValueError("must be an integer")
-        return int(value)
-    return value
-
-
-JsonInteger = Annotated[int, BeforeValidator(_json_integer)]
-
-
-class SignUploadRequest(AssetMetadata):
-    content_type: str = Field(json_schema_extra={"enum": list(ACCEPTED_MIME_TYPES)})
-    # Documented up to the default ASSET_MAX_IMAGE_MB, which a deploy may change.
+class SignUploadRequest(UploadDeclaration):
+    # Documented up to the default MULTIPART_THRESHOLD_MB, which a deploy may change (images: ASSET_MAX_IMAGE_MB).
     size: JsonInteger = Field(
-        gt=0, json_schema_extra={"maximum": int(LIMIT_DEFAULTS["ASSET_MAX_IMAGE_MB"]) * 1024 * 1024}
+        gt=0,
+        json_schema_extra={"maximum": int(LIMIT_DEFAULTS["MULTIPART_THRESHOLD_MB"]) * 1024 * 1024},
+        description="Bytes: images up to ASSET_MAX_IMAGE_MB, videos up to ASSET_MAX_VIDEO_MB, and this route takes "
+        "at most MULTIPART_THRESHOLD_MB (above it: POST /uploads/multipart)",
     )
-    sha256: str | None = Field(default=None, json_schema_extra={"pattern": "^[0-9a-fA-F]{64}$"})
-
-    @field_validator("content_type")
-    @classmethod
-    def _accepted(cls, value: str) -> str:
-        if value.lower() not in ACCEPTED_MIME_TYPES:
-            raise ValueError(f"must be one of {', '.join(ACCEPTED_MIME_TYPES)}")
-        return value.lower()
-
-    @field_validator("sha256")
-    @classmethod
-    def _hex(cls, value: str | None) -> str | None:
-        if value is not None and not _SHA256_HEX.match(value.lower()):
-            raise ValueError("must be 64 hexadecimal characters")
-        return None if value is None else value.lower()
 
 
 class UploadSlot(CamelModel):
@@ -111,26 +78,29 @@ class Signer:
     upload_ttl_seconds: int
     read_ttl_seconds: int
     quota: Quota = DEFAULT_QUOTA
+    max_video_bytes: int = int(LIMIT_DEFAULTS["ASSET_MAX_VIDEO_MB"]) * 1024 * 1024
+    multipart_threshold_bytes: int = int(LIMIT_DEFAULTS["MULTIPART_THRESHOLD_MB"]) * 1024 * 1024
+
+
+def _check_size(size: int, kind: AssetKind, signer: Signer) -> None:
+    """The kind's maximum first (no route takes more), then this route's: above the threshold, multipart."""
+    largest = largest_upload(kind, max_image_bytes=signer.max_image_bytes, max_video_bytes=signer.max_video_bytes)
+    if size > largest:
+        raise InvalidRequest(f"size: at most {largest} bytes ({kind.value}s)")
+    if size > signer.multipart_threshold_bytes:
+        raise InvalidRequest(
+            f"size: over {signer.multipart_threshold_bytes} bytes, upload with POST /uploads/multipart"
+        )
 
 
 def sign_upload(*, owner: str, request: SignUploadRequest, signer: Signer) -> SignUploadResponse:
     """Create the asset as `pending` and a presigned POST for exactly its key, type and size."""
-    if request.size > signer.max_image_bytes:
-        raise InvalidRequest(f"size: at most {signer.max_image_bytes} bytes")
+    _check_size(request.size, request.kind, signer)
     now = signer.clock()
     existing = find_duplicate(signer.repository, owner, request.sha256) if request.sha256 else None
     if existing is not None:
         return SignUploadResponse(asset=present(existing, by=signer, duplicate=True), upload=None)
-    asset = new_asset(
-        owner=owner,
-        now=now,
-        status=AssetStatus.PENDING,
-        source=AssetSource.UPLOAD,
-        mime=request.content_type,
-        size=request.size,
-        sha256=request.sha256,
-        **request.model_dump(include=set(AssetMetadata.model_fields)),
-    )
+    asset = pending_asset(owner=owner, now=now, declared=request, size=request.size)
     create_within_quota(asset, records=signer.repository, quota=signer.quota)
     post = signer.store.presign_post(
         key=asset.original_key,

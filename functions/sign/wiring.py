@@ -13,6 +13,8 @@ def build(settings: ApiSettings | None = None) -> Signer:
     return Signer(
         **data_access(settings),
         max_image_bytes=settings.max_image_bytes,
+        max_video_bytes=settings.max_video_bytes,
+        multipart_threshold_bytes=settings.multipart_threshold_bytes,
         upload_ttl_seconds=settings.upload_url_ttl_seconds,
         read_ttl_seconds=settings.read_url_ttl_seconds,
         quota=quota_from(settings),

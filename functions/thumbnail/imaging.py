@@ -16,8 +16,8 @@ from PIL import Image, ImageCms
 from functions.common.icc_profiles import is_bounded_profile
 from functions.common.images import MIME_BY_FORMAT, decoding, displayed_size, opened_image, orientation_of
 from functions.common.models import Placeholder
+from functions.common.placeholder import make_placeholder
 from functions.thumbnail.jpeg_scans import dc_scans_only
-from functions.thumbnail.placeholder import make_placeholder
 
 WEBP_QUALITY = 80
 WEBP_METHOD = 4  # libwebp's default effort, the same as sharp's

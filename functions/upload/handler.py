@@ -1,4 +1,4 @@
-"""Direct upload API: `POST /uploads` with a small multipart file; the bytes decide the format."""
+"""Direct upload API: `POST /uploads` with a small multipart file; the bytes decide the format and the kind."""
 
 from __future__ import annotations
 
@@ -59,7 +59,10 @@ _uploader = wiring.collaborators
     ),
 )
 def upload(
-    file: Annotated[UploadFile, File(description="The image (≤ 4 MB); JPEG, PNG, WebP, GIF, AVIF or HEIC/HEIF")],
+    file: Annotated[
+        UploadFile,
+        File(description="The image or video (≤ 4 MB): JPEG, PNG, WebP, GIF, AVIF, HEIC/HEIF, MP4, MOV or WebM"),
+    ],
     filename: Annotated[str, Form(max_length=MAX_FILENAME_LENGTH)] = "",
     prompt: Annotated[str, Form(max_length=MAX_PROMPT_LENGTH)] = "",
     model: Annotated[str, Form(max_length=MAX_MODEL_LENGTH)] = "",

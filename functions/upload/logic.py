@@ -1,4 +1,4 @@
-"""Direct upload of a small image: validate the bytes, reuse a duplicate, else store the original."""
+"""Direct upload of a small image or video: validate the bytes, reuse a duplicate, else store the original."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from functions.common.errors import (
     UnsupportedMediaType,
     UseSignedUpload,
 )
+from functions.common.formats import VIDEO_SNIFF_BYTES, AssetKind, sniff_video
 from functions.common.images import ImageFacts, ImageRejected, probe
 from functions.common.metadata import AssetMetadata
 from functions.common.models import AssetOut, AssetSource, AssetStatus, new_asset
@@ -78,13 +79,21 @@ def inspect_image(data: bytes, *, max_pixels: int) -> ImageFacts:
         raise rejection_error(rejected) from rejected
 
 
+def _inspect(data: bytes, *, max_pixels: int) -> ImageFacts | str:
+    """An image's facts (Pillow decides, as for every image), or the MIME type of a video's container."""
+    return sniff_video(data[:VIDEO_SNIFF_BYTES]) or inspect_image(data, max_pixels=max_pixels)
+
+
 def upload(*, owner: str, data: bytes, metadata: AssetMetadata, uploader: Uploader) -> AssetOut:
-    """Store a small image as a new asset (`processing` until its thumbnail exists), or return its duplicate."""
+    """Store a small image or video as a new asset (`processing` until its thumbnail or poster exists), or return its
+    duplicate. A video's facts beyond its container are the video function's, which reads it from `videos/`."""
     if len(data) > DIRECT_UPLOAD_MAX_BYTES:
         raise UseSignedUpload(
             f"Files over {DIRECT_UPLOAD_MAX_BYTES} bytes must be uploaded with POST /uploads/sign (a presigned POST)."
         )
-    facts = inspect_image(data, max_pixels=uploader.max_image_pixels)
+    inspected = _inspect(data, max_pixels=uploader.max_image_pixels)
+    facts = inspected if isinstance(inspected, ImageFacts) else None
+    mime = facts.mime if facts else str(inspected)
     sha256 = hashlib.sha256(data).hexdigest()
     now = uploader.clock()
     existing = find_duplicate(uploader.repository, owner, sha256)
@@ -95,17 +104,18 @@ def upload(*, owner: str, data: bytes, metadata: AssetMetadata, uploader: Upload
         now=now,
         status=AssetStatus.PROCESSING,
         source=AssetSource.UPLOAD,
-        mime=facts.mime,
+        kind=AssetKind.IMAGE if facts else AssetKind.VIDEO,
+        mime=mime,
         size=len(data),
-        width=facts.width,
-        height=facts.height,
+        width=facts.width if facts else None,
+        height=facts.height if facts else None,
         sha256=sha256,
         stored_bytes=len(data),  # counted at once: this function stores the original itself
         **metadata.model_dump(),
     )
     stored = create_within_quota(asset, records=uploader.repository, quota=uploader.quota)
     try:
-        uploader.store.write(asset.original_key, data, facts.mime)
+        uploader.store.write(asset.original_key, data, mime)
     except TransientError:
         uploader.repository.delete(stored)  # no record without its original
         raise

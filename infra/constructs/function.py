@@ -101,8 +101,11 @@ class GalleryFunction(Capability):
             handler=spec.handler,
             runtime=package.runtime,
             architecture=package.architecture,
-            layers=[package.layer],
+            layers=[package.layer, *(package.extra_layer(layer) for layer in profile.layers)],
             memory_size=profile.memory_mb,
+            ephemeral_storage_size=(
+                cdk.Size.mebibytes(profile.ephemeral_storage_mb) if profile.ephemeral_storage_mb is not None else None
+            ),
             timeout=cdk.Duration.seconds(profile.timeout_seconds),
             reserved_concurrent_executions=profile.reserved_concurrency if reserved_concurrency else None,
             environment=dict(environment),

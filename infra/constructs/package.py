@@ -1,11 +1,18 @@
-"""The code every function runs: the functions package and the dependency layer, each one asset for all."""
+"""The code every function runs: the functions package and the dependency layer, each one asset for all; and the
+extra layers (layers/<name>/) only the functions whose profile names them carry."""
 
 from __future__ import annotations
 
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from infra.bundling import LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, dependency_layer_code, function_code
+from infra.bundling import (
+    LAMBDA_ARCHITECTURE,
+    LAMBDA_RUNTIME,
+    dependency_layer_code,
+    extra_layer_code,
+    function_code,
+)
 from infra.constructs.capability import Capability
 
 
@@ -25,3 +32,17 @@ class FunctionPackage(Capability):
         self.code = function_code()
         self.runtime = LAMBDA_RUNTIME
         self.architecture = LAMBDA_ARCHITECTURE
+        self._extra_layers: dict[str, lambda_.LayerVersion] = {}
+
+    def extra_layer(self, name: str) -> lambda_.LayerVersion:
+        """The layer `layers/<name>/`, made on first use: a stack whose functions do not ask for it has none."""
+        if name not in self._extra_layers:
+            self._extra_layers[name] = lambda_.LayerVersion(
+                self,
+                f"{name.title()}Layer",
+                code=extra_layer_code(name),
+                compatible_runtimes=[LAMBDA_RUNTIME],
+                compatible_architectures=[LAMBDA_ARCHITECTURE],
+                description=f"{name} (layers/{name}/requirements.txt), only for functions whose profile names it",
+            )
+        return self._extra_layers[name]

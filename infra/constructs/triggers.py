@@ -1,4 +1,4 @@
-"""What starts the functions that are not behind the API: S3's ObjectCreated under originals/, and the schedule."""
+"""What starts the functions not behind the API: S3 ObjectCreated under originals/ and videos/, and the schedule."""
 
 from __future__ import annotations
 
@@ -15,6 +15,13 @@ from functions import system
 from infra.capabilities import PROFILES, Invocation
 from infra.constructs.capability import Capability
 
+# S3 ObjectCreated by prefix: images reach the thumbnail function, videos the video function (#16); the prefixes
+# do not overlap, as S3 requires of two notifications for the same event type.
+_CREATED_PREFIXES = {
+    Invocation.ORIGINAL_CREATED: system.ORIGINALS_PREFIX,
+    Invocation.VIDEO_CREATED: system.VIDEO_ORIGINALS_PREFIX,
+}
+
 
 class Triggers(Capability):
     """Each function's invocation as its profile names it (API routes are the HTTP API's; ASYNC is its caller's)."""
@@ -25,12 +32,13 @@ class Triggers(Capability):
         super().__init__(scope, construct_id)
         for name, function in functions.items():
             invocation = PROFILES[name].invocation
-            if invocation is Invocation.ORIGINAL_CREATED:
+            created_prefix = _CREATED_PREFIXES.get(invocation)
+            if created_prefix is not None:
                 # The notification lives with the bucket (CDK makes it there), whoever asks for it.
                 bucket.add_event_notification(
                     s3.EventType.OBJECT_CREATED,
                     s3n.LambdaDestination(function),
-                    s3.NotificationKeyFilter(prefix=system.ORIGINALS_PREFIX),
+                    s3.NotificationKeyFilter(prefix=created_prefix),
                 )
             elif invocation is Invocation.SCHEDULE:
                 events.Rule(

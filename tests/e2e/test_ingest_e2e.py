@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlparse
 
 import httpx
 import pytest
@@ -15,6 +16,8 @@ from tests.e2e.conftest import TARGET
 from tests.e2e.targets import INGEST_URL, Target, image_size
 from tests.fetch_servers import LoopbackServer, make_ca, send_bytes
 from tests.imagegen import png_bytes
+from tests.video_bytes import mp4_bytes
+from tests.videogen import video
 
 pytestmark = pytest.mark.e2e
 
@@ -39,7 +42,8 @@ def image_source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Loo
 @pytest.fixture(scope="module")
 def local_server_env(image_source: tuple[LoopbackServer, Path]) -> dict[str, str]:
     _, ca_file = image_source
-    return {"DEV_INGEST_ALLOW_LOOPBACK": "1", "DEV_INGEST_CA_FILE": str(ca_file)}
+    # A video limit of 1 MB, so a video over it is small enough to serve.
+    return {"DEV_INGEST_ALLOW_LOOPBACK": "1", "DEV_INGEST_CA_FILE": str(ca_file), "ASSET_MAX_VIDEO_MB": "1"}
 
 
 @pytest.fixture
@@ -102,3 +106,42 @@ def test_reprocess_of_an_asset_whose_original_never_arrived_is_not_stored(
 
         # Then it is a 409 `not_stored`, not a 503 from a 403 that S3 gives a role that may not list
         assert (reprocessed.status_code, reprocessed.json()["code"]) == (409, "not_stored")
+
+
+@pytest.mark.local_only("serves a video from a loopback HTTPS host")
+def test_ingest_stores_a_video_under_videos(server: Target, image_source: tuple[LoopbackServer, Path]) -> None:
+    source, _ = image_source
+    clip = video("mp4")
+    source.routes["/clip.mp4"] = send_bytes(clip, headers={"Content-Type": "video/mp4"})
+    with server.client("alice") as client:
+        # Given an MP4 served over HTTPS
+        # When it is ingested, waiting for the result
+        ingested = client.post(
+            "/ingest", params={"wait": 20}, json={"url": f"https://localhost:{source.port}/clip.mp4"}
+        )
+        # Then the worker stored it as a video, under videos/, byte for byte
+        assert ingested.status_code == 201, ingested.text
+        asset = ingested.json()
+        assert (asset["kind"], asset["mime"], asset["size"], asset["source"]) == (
+            "video",
+            "video/mp4",
+            len(clip),
+            "ingest",
+        )
+        assert asset["status"] in ("processing", "ready")
+        assert urlparse(asset["url"]).path.split("/")[-3] == "videos"
+        assert httpx.get(asset["url"], timeout=10).content == clip
+
+
+@pytest.mark.local_only("needs a video limit lowered to 1 MB on the local server")
+def test_a_video_over_the_video_limit_fails_as_an_oversized_image_does(
+    server: Target, image_source: tuple[LoopbackServer, Path]
+) -> None:
+    source, _ = image_source
+    source.routes["/long.mp4"] = send_bytes(mp4_bytes(1024 * 1024 + 1, seed=16))
+    with server.client("alice") as client:
+        # When a video one byte over ASSET_MAX_VIDEO_MB is ingested
+        failed = client.post("/ingest", params={"wait": 20}, json={"url": f"https://localhost:{source.port}/long.mp4"})
+        # Then it fails with the code an image over ASSET_MAX_IMAGE_MB gets
+        assert failed.status_code == 201, failed.text
+        assert (failed.json()["status"], failed.json()["error"]["code"]) == ("failed", "source_too_large")

@@ -16,6 +16,8 @@ from tests.infra.template_tools import function_ids, logical_id, permissions_of,
 from tests.table_support import assert_table_is_schema
 
 ORIGINALS = f"<MEDIA.Arn>/{system.ORIGINALS_PREFIX}*"
+VIDEOS = f"<MEDIA.Arn>/{system.VIDEO_ORIGINALS_PREFIX}*"  # video originals (#16): every ORIGINALS_* grant covers both
+ORIGINALS_LIKE = [f"{system.ORIGINALS_PREFIX}*", f"{system.VIDEO_ORIGINALS_PREFIX}*"]
 THUMBS = f"<MEDIA.Arn>/{system.THUMBS_PREFIX}*"
 
 
@@ -61,8 +63,13 @@ def test_every_function_is_deployed_on_arm64_python312_with_the_layer(template: 
         properties = template["Resources"][function_id]["Properties"]
         assert properties["Runtime"] == "python3.12", name
         assert properties["Architectures"] == ["arm64"], name
+        # With the dependency layer first, then only the extra layers its profile names (the video function's)
         assert [logical_id(layer) for layer in properties["Layers"]] == [
-            resource_id(template, "AWS::Lambda::LayerVersion", "Dependencies")
+            resource_id(template, "AWS::Lambda::LayerVersion", "Dependencies"),
+            *(
+                resource_id(template, "AWS::Lambda::LayerVersion", f"{layer.title()}Layer")
+                for layer in PROFILES[name].layers
+            ),
         ]
         assert properties["MemorySize"] == PROFILES[name].memory_mb
         assert properties["Timeout"] == PROFILES[name].timeout_seconds
@@ -71,18 +78,28 @@ def test_every_function_is_deployed_on_arm64_python312_with_the_layer(template: 
 # Events
 
 
-def test_thumbnail_runs_only_on_objects_created_under_originals(synthesized: Synthesized) -> None:
+def test_thumbnail_runs_only_on_originals_and_video_only_on_videos(synthesized: Synthesized) -> None:
     # Given the bucket's notification configuration
     (notifications,) = synthesized.resources("Custom::S3BucketNotifications").values()
     configurations = notifications["Properties"]["NotificationConfiguration"]["LambdaFunctionConfigurations"]
-    # Then one rule sends ObjectCreated under the originals prefix to the thumbnail function, and nothing else
-    assert configurations == [
-        {
+    deployed = function_ids(synthesized.template)
+
+    def created_under(prefix: str, function: str) -> dict[str, Any]:
+        return {
             "Events": ["s3:ObjectCreated:*"],
-            "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": system.ORIGINALS_PREFIX}]}},
-            "LambdaFunctionArn": {"Fn::GetAtt": [function_ids(synthesized.template)["thumbnail"], "Arn"]},
+            "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": prefix}]}},
+            "LambdaFunctionArn": {"Fn::GetAtt": [deployed[function], "Arn"]},
         }
-    ]
+
+    # Then ObjectCreated under originals/ reaches the thumbnail function and under videos/ the video function, each
+    # only that prefix, and nothing else has a rule
+    assert sorted(configurations, key=repr) == sorted(
+        [
+            created_under(system.ORIGINALS_PREFIX, "thumbnail"),
+            created_under(system.VIDEO_ORIGINALS_PREFIX, "video"),
+        ],
+        key=repr,
+    )
 
 
 def test_purge_runs_on_the_system_schedule(synthesized: Synthesized) -> None:
@@ -327,17 +344,34 @@ def test_thumbnail_reads_originals_writes_thumbs_and_never_writes_originals(temp
     assert not {pair for pair in allowed if pair[0] == "s3:PutObject" and pair[1] != THUMBS}
 
 
+def test_video_reads_only_video_originals_and_writes_only_posters(template: dict[str, Any]) -> None:
+    # Given the video function's permissions (#16)
+    allowed = named_permissions(template, "video")
+    # Then it reads video originals but no image's, writes posters under thumbs/ and no original of either kind
+    assert ("s3:GetObject", VIDEOS) in allowed
+    assert not {pair for pair in allowed if pair[0] == "s3:GetObject" and pair[1] != VIDEOS}
+    assert {pair for pair in allowed if pair[0] == "s3:PutObject"} == {("s3:PutObject", THUMBS)}
+
+
 def test_only_purge_and_delete_paths_delete_media(template: dict[str, Any]) -> None:
     # Then every version of an original is deleted only by purge and the gallery's delete path, and of a thumbnail
-    # also by the thumbnail function (the thumbnail a new one replaces, or one written for a write that lost)
+    # also by the thumbnail and video functions (the thumbnail or poster a new one replaces, or one written for a
+    # write that lost)
     assert holders(template, "s3:DeleteObjectVersion", ORIGINALS) == {"gallery", "purge"}
-    assert holders(template, "s3:DeleteObjectVersion", THUMBS) == {"gallery", "purge", "thumbnail"}
+    assert holders(template, "s3:DeleteObjectVersion", THUMBS) == {"gallery", "purge", "thumbnail", "video"}
     # (and the shares function, limited to a revoked share's download copies under public/: the test below)
-    assert holders(template, "s3:ListBucketVersions", "<MEDIA.Arn>") == {"gallery", "purge", "thumbnail", "shares"}
+    assert holders(template, "s3:ListBucketVersions", "<MEDIA.Arn>") == {
+        "gallery",
+        "purge",
+        "thumbnail",
+        "video",
+        "shares",
+    }
     # And no function deletes a thumbnail the plain way (which only hides it behind a delete marker); only the
-    # thumbnail function does so to an original nobody asked for (no record)
+    # thumbnail function does so to an original nobody asked for (no record), and the video function to a video's
     assert holders(template, "s3:DeleteObject", THUMBS) == set()
     assert holders(template, "s3:DeleteObject", ORIGINALS) == {"thumbnail"}
+    assert holders(template, "s3:DeleteObject", VIDEOS) == {"thumbnail", "video"}
 
 
 def test_listing_versions_is_limited_to_the_media_prefixes(template: dict[str, Any]) -> None:
@@ -346,17 +380,18 @@ def test_listing_versions_is_limited_to_the_media_prefixes(template: dict[str, A
         for statement in statements_of(template, function_id):
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             if "s3:ListBucketVersions" in actions:
-                # Then it holds only for prefixes under originals/ and thumbs/ (or a share's copies under public/)
+                # Then it holds only for prefixes under originals/, videos/, thumbs/ (or a share's copies: public/)
                 assert statement["Condition"] in (
-                    {"StringLike": {"s3:prefix": [f"{system.ORIGINALS_PREFIX}*", f"{system.THUMBS_PREFIX}*"]}},
+                    {"StringLike": {"s3:prefix": [*ORIGINALS_LIKE, f"{system.THUMBS_PREFIX}*"]}},
                     {"StringLike": {"s3:prefix": f"{system.PUBLIC_COPIES_PREFIX}*"}},
                 )
 
 
 def test_only_purge_and_delete_paths_delete_records(template: dict[str, Any]) -> None:
     # Then asset records are deleted by purge and the gallery's delete path, and by upload and ingest only to
-    # take back the record they have just created when storing or handing it off failed
-    expected = {"gallery", "purge"} | ({"upload", "ingest"} & set(system.FUNCTIONS))
+    # take back the record they have just created when storing or handing it off failed; multipart (#16) to drop the
+    # pending record of an upload its owner aborts
+    expected = {"gallery", "purge"} | ({"upload", "ingest", "multipart"} & set(system.FUNCTIONS))
     # The shares function deletes only share items (#15): its statement holds only for share partitions.
     assert holders(template, "dynamodb:DeleteItem", "<ASSETS.Arn>") == expected | {"shares"}
     for statement in statements_of(template, function_ids(template)["shares"]):
@@ -394,13 +429,16 @@ def test_gallery_and_purge_rewrite_originals_only_as_a_copy_of_themselves(
         for statement in statements_of(template, function_ids(template)[function])
         if "s3:PutObject" in statement["Action"] and render(statement["Resource"]).replace(media, "MEDIA") != cursor_key
     ]
-    # Then it holds only under the condition that the object is copied from originals/, and nothing else is put
+    # Then it holds only under the condition that the object is copied from originals/ or videos/, and nothing else
+    # is put
     assert len(statements) == 1
-    copy_source = statements[0]["Condition"]["StringLike"]["s3:x-amz-copy-source"]
-    assert render(copy_source).endswith(f"/{system.ORIGINALS_PREFIX}*")
+    copy_sources = statements[0]["Condition"]["StringLike"]["s3:x-amz-copy-source"]
+    assert [render(source).replace(media, "MEDIA") for source in copy_sources] == [
+        f"<MEDIA>/{prefix}" for prefix in ORIGINALS_LIKE
+    ]
     assert {resource for action, resource in named_permissions(template, function) if action == "s3:PutObject"} - {
         cursor_key
-    } == {ORIGINALS}
+    } == {ORIGINALS, VIDEOS}
 
 
 def test_purge_may_read_originals_to_re_announce_them(template: dict[str, Any]) -> None:
@@ -413,9 +451,9 @@ def test_purge_may_read_originals_to_re_announce_them(template: dict[str, Any]) 
 def test_only_the_functions_asking_whether_an_original_exists_may_list_and_only_under_originals(
     template: dict[str, Any],
 ) -> None:
-    # Then gallery (reprocess), thumbnail (an event for an object deleted since) and purge (abandoned uploads, the
-    # sweep) list the bucket: S3 answers a missing key's HeadObject with 403 to a role that may not
-    assert holders(template, "s3:ListBucket", "<MEDIA.Arn>") == {"gallery", "thumbnail", "purge"} & set(
+    # Then gallery (reprocess), thumbnail and video (an event for an object deleted since) and purge (abandoned
+    # uploads, the sweep) list the bucket: S3 answers a missing key's HeadObject with 403 to a role that may not
+    assert holders(template, "s3:ListBucket", "<MEDIA.Arn>") == {"gallery", "thumbnail", "video", "purge"} & set(
         system.FUNCTIONS
     )
     # And each may list only keys under originals/
@@ -425,7 +463,7 @@ def test_only_the_functions_asking_whether_an_original_exists_may_list_and_only_
         for statement in statements_of(template, function_ids(template)[name]):
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             if "s3:ListBucket" in actions:
-                assert statement["Condition"] == {"StringLike": {"s3:prefix": f"{system.ORIGINALS_PREFIX}*"}}, name
+                assert statement["Condition"] == {"StringLike": {"s3:prefix": ORIGINALS_LIKE}}, name
 
 
 def test_gallery_and_sign_have_nothing_of_the_internet_fetcher(template: dict[str, Any]) -> None:
@@ -552,11 +590,13 @@ def test_media_bucket_is_private_encrypted_tls_only_and_tidy(synthesized: Synthe
     # And old versions and abandoned multipart uploads go away
     (rule,) = properties["LifecycleConfiguration"]["Rules"]
     assert rule["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
+    # on the whole bucket (no prefix filter): multipart uploads of images and videos alike (#16)
+    assert rule["Status"] == "Enabled" and "Prefix" not in rule and "Filter" not in rule
     assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"] >= 1
     # And CORS lets only the configured origins upload and download
     (cors,) = properties["CorsConfiguration"]["CorsRules"]
     assert cors["AllowedOrigins"] == ["https://gallery.example.com"]
-    assert set(cors["AllowedMethods"]) == {"GET", "HEAD", "POST"}
+    assert set(cors["AllowedMethods"]) == {"GET", "HEAD", "POST", "PUT"}  # PUT: multipart uploads' parts (#16)
     assert bucket["DeletionPolicy"] == "Retain", bucket_id
 
 

@@ -201,3 +201,20 @@ def test_botocore_calls_pass_the_gate(local: Local) -> None:
     store(local).write(KEY, DATA, "image/png")
 
     assert store(local, "thumbnail").read(KEY) == DATA
+
+
+def test_a_presigned_get_serves_byte_ranges_as_a_video_element_asks_for_them(local: Local) -> None:
+    # Given a stored video and the URL a <video> element is given
+    data = bytes(range(256)) * 64
+    local.admin.put_object(Bucket=BUCKET, Key="videos/alice/01VID", Body=data, ContentType="video/mp4")
+    url = store(local, "gallery").presign_get(key="videos/alice/01VID", ttl_seconds=60, now=datetime.now(UTC)).url
+
+    # When the browser asks for the whole file as a range (its first request), then for a slice near the end
+    opening = httpx.get(url, headers={"Range": "bytes=0-", "Origin": ORIGIN})
+    seeking = httpx.get(url, headers={"Range": "bytes=16000-16383", "Origin": ORIGIN})
+
+    # Then S3's 206 with the range it served, and only those bytes: the signature covers no Range header
+    assert (opening.status_code, opening.headers["content-range"]) == (206, f"bytes 0-{len(data) - 1}/{len(data)}")
+    assert opening.headers["accept-ranges"] == "bytes" and opening.content == data
+    assert (seeking.status_code, seeking.headers["content-range"]) == (206, f"bytes 16000-16383/{len(data)}")
+    assert seeking.content == data[16000:16384]

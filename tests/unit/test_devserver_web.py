@@ -55,3 +55,13 @@ def test_other_paths_are_files_or_404_and_only_share_pages_carry_the_robots_head
     assert index.status_code == 200 and "X-Robots-Tag" not in index.headers
     assert index.headers["Cache-Control"] == "no-cache"
     assert nested.status_code == bad.status_code == escape.status_code == 404
+
+
+def test_the_csp_lets_images_and_videos_load_from_storage_and_nothing_else_foreign() -> None:
+    # Given the app's page
+    policy = _client().get("/", environ_overrides=ENVIRON).headers["Content-Security-Policy"]
+
+    # Then thumbnails and <video> sources may come from the storage origin (videos play from their presigned GET)
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
+    assert "http://127.0.0.1:4566" in directives["img-src"].split()
+    assert directives["media-src"].split() == ["'self'", "blob:", "http://127.0.0.1:4566"]

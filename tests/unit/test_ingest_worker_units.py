@@ -6,6 +6,7 @@ tested on moto in tests/integration/test_ingest_logic.py.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 
 import pytest
@@ -17,6 +18,7 @@ from tests.builders import ingest_worker, new_asset
 from tests.fakes import FakeTime, MemoryAssets, MemoryStore, ScriptedFetcher
 from tests.imagegen import png_bytes
 from tests.jpeg_bombs import progressive_jpeg, with_last_scan_repeated
+from tests.video_bytes import mp4_bytes
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 URL = "https://images.example.com/gen/cat.png"
@@ -112,3 +114,50 @@ def test_a_job_whose_asset_is_gone_does_nothing() -> None:
     # When it runs / Then
     assert run(repository, MemoryStore(), FakeTime(now=NOW), fetcher, asset) == "gone"
     assert fetcher.calls == 0
+
+
+# Videos (#16)
+
+
+def test_a_video_is_stored_under_videos_streamed_and_left_processing_for_the_video_function() -> None:
+    # Given a source that delivers an MP4
+    repository, store, time_ = MemoryAssets(), MemoryStore(), FakeTime(now=NOW)
+    asset, data = ingesting(repository), mp4_bytes(10_000)
+    # When the job runs
+    outcome = run(repository, store, time_, ScriptedFetcher([data]), asset)
+    # Then the asset is a video whose bytes went up through the streaming write, under videos/
+    stored = repository.get("alice", asset.id).asset
+    assert outcome == "stored"
+    assert (stored.kind, stored.status, stored.mime, stored.size) == ("video", "processing", "video/mp4", len(data))
+    assert (stored.width, stored.height, stored.sha256) == (None, None, hashlib.sha256(data).hexdigest())
+    assert stored.original_key.startswith("videos/")
+    assert store.objects == {stored.original_key: data}
+    assert store.streamed == [stored.original_key]
+    # And its bytes count towards the owner's usage as an image's do
+    assert repository.usage("alice").bytes == len(data)
+
+
+def test_the_same_video_ingested_twice_points_at_the_first() -> None:
+    # Given a video already ingested
+    repository, store, time_ = MemoryAssets(), MemoryStore(), FakeTime(now=NOW)
+    data = mp4_bytes(5_000, seed=7)
+    first = ingesting(repository)
+    run(repository, store, time_, ScriptedFetcher([data]), first)
+    second = ingesting(repository)
+    # When the same bytes come in again
+    outcome = run(repository, store, time_, ScriptedFetcher([data]), second)
+    # Then the second fails as a duplicate naming the first, and no second original is kept
+    failed = repository.get("alice", second.id).asset
+    assert outcome == "duplicate"
+    assert failed.error is not None and failed.error.code == "duplicate" and first.id in failed.error.message
+    assert list(store.objects) == [repository.get("alice", first.id).asset.original_key]
+
+
+def test_an_image_is_still_written_whole_under_originals() -> None:
+    # Given / When an image is ingested
+    repository, store = MemoryAssets(), MemoryStore()
+    asset = ingesting(repository)
+    run(repository, store, FakeTime(now=NOW), ScriptedFetcher([png_bytes(8, 8)]), asset)
+    # Then it is an image under originals/, not streamed
+    stored = repository.get("alice", asset.id).asset
+    assert (stored.kind, stored.original_key.split("/")[0], store.streamed) == ("image", "originals", [])

@@ -24,13 +24,14 @@ ULID = "01JD0000000000000000000000"
 def api_apps() -> dict[str, Any]:
     from functions.gallery import handler as gallery
     from functions.ingest import handler as ingest
+    from functions.multipart import handler as multipart
     from functions.public_shares import handler as public_shares
     from functions.shares import handler as shares
     from functions.sign import handler as sign
     from functions.upload import handler as upload
 
     apps = {"gallery": gallery.app, "ingest": ingest.app, "sign": sign.app, "upload": upload.app}
-    return apps | {"shares": shares.app, "public_shares": public_shares.app}
+    return apps | {"shares": shares.app, "public_shares": public_shares.app, "multipart": multipart.app}
 
 
 def document() -> dict[str, Any]:
@@ -146,6 +147,8 @@ JSON_ROUTES = [
     ("gallery", "PATCH", f"/folders/{ULID}"),
     ("sign", "POST", "/uploads/sign"),
     ("sign", "POST", "/assets/sign-read"),
+    ("multipart", "POST", "/uploads/multipart"),
+    ("multipart", "POST", f"/uploads/multipart/{ULID}/parts"),
     ("ingest", "POST", "/ingest"),
     ("shares", "POST", "/shares"),
     ("shares", "PATCH", f"/shares/{ULID}"),

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from functions.common.formats import AssetKind
 from functions.common.ids import new_ulid
 from functions.common.metadata_strip import Stripped
 from functions.common.models import Asset, AssetStatus, Folder, Placeholder
@@ -353,3 +354,30 @@ def test_a_long_selection_pages_with_sealed_cursors(world: World) -> None:
     assert len(seen) == len(set(seen)) == 120
     assert [len(ids) for ids in world.assets.batch_gets[reads_before:]] == [50, 50, 20]
     assert world.call("GET", "/shares")[1]["items"][0]["views"] == 1
+
+
+@pytest.mark.parametrize("show_metadata", [False, True])
+def test_a_shared_video_shows_its_poster_and_its_download_is_the_404_of_a_disallowed_one(
+    world: World, show_metadata: bool
+) -> None:
+    # Given a ready video (its poster recorded as a thumbnail) in alice's folder beside her images, shared with
+    # downloads allowed, and the same folder shared without
+    clip = world.shown[0].model_copy(
+        update={"id": new_ulid(NOW), "kind": AssetKind.VIDEO, "mime": "video/mp4", "thumb_key": "thumbs/Poster.webp"}
+    )
+    world.assets.create(clip)
+    world.store.objects[clip.original_key] = b"MP4-BYTES"
+    allowed = _token(world.create(folderId=world.folder_id, allowDownload=True, showMetadata=show_metadata))
+    disallowed = _token(world.create(folderId=world.folder_id, allowDownload=False))
+    # When a visitor opens the page
+    _, body, _ = world.call("GET", f"/public/shares/{allowed}")
+    (item,) = [item for item in body["items"] if item["thumbUrl"].endswith("/thumbs/Poster.webp?ttl=3600")]
+    # Then the video shows its poster and no download, while the images keep theirs
+    assert "downloadUrl" not in item
+    assert sum("downloadUrl" in other for other in body["items"]) == len(world.shown)
+    # And asking for its download anyway answers exactly what a share without downloads does, copying nothing
+    refused = world.call("GET", f"/public/shares/{allowed}/items/{item['alias']}/download")
+    alias = next(other["alias"] for other in world.call("GET", f"/public/shares/{disallowed}")[1]["items"])
+    not_allowed = world.call("GET", f"/public/shares/{disallowed}/items/{alias}/download")
+    assert refused[0] == not_allowed[0] == 404 and refused[1] == not_allowed[1]
+    assert not any(key.startswith("public/") for key in world.store.objects)

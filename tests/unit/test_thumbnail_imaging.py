@@ -10,8 +10,8 @@ import pytest
 from PIL import Image, ImageCms
 
 from functions.common.images import ImageRejected, probe
+from functions.common.placeholder import _BASE83
 from functions.thumbnail.imaging import make_thumbnail
-from functions.thumbnail.placeholder import _BASE83
 from tests.imagegen import pixel
 from tests.thumbnail_support import image_bytes, quadrants
 

@@ -1,16 +1,19 @@
-// One asset's card: its thumbnail box (shaped before the image arrives), facts, outcome and actions.
+// One asset's card: its thumbnail box (shaped before the image arrives; a video's with a play mark and its duration,
+// opening the viewer), facts, outcome and actions.
 import { isFinal } from "./assets.js";
 import { blurhashCanvas } from "./blurhash.js";
 import { h } from "./dom.js";
 import { folderById } from "./folders.js";
-import { displayName, formatBytes, formatDate } from "./format.js";
+import { displayName, formatBytes, formatDate, formatDuration, isVideo } from "./format.js";
 import { downloadAsset, onImageError, openOriginal } from "./links.js";
+import { openViewer } from "./viewer.js";
 
 const ICONS = {
   star: '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round"><path d="M12 3l2.7 5.6 6.1.9-4.4 4.3 1 6.1L12 17l-5.4 2.9 1-6.1L3.2 9.5l6.1-.9z"/></svg>',
   download: '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"><path d="M12 4v11m0 0l-4-4m4 4l4-4M5 20h14"/></svg>',
   open: '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"><path d="M14 4h6v6M20 4l-9 9M18 14v5a1 1 0 0 1-1 1H5a1 1 0 0 1-1-1V7a1 1 0 0 1 1-1h5"/></svg>',
   folder: '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round"><path d="M3 6.5A1.5 1.5 0 0 1 4.5 5H9l2 2.5h8.5A1.5 1.5 0 0 1 21 9v9.5a1.5 1.5 0 0 1-1.5 1.5h-15A1.5 1.5 0 0 1 3 18.5z"/></svg>',
+  play: '<svg viewBox="0 0 24 24" fill="currentColor"><path d="M8 5.5v13a1 1 0 0 0 1.5.86l11-6.5a1 1 0 0 0 0-1.72l-11-6.5A1 1 0 0 0 8 5.5z"/></svg>',
   trash: '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"><path d="M4 7h16M10 11v6M14 11v6M6 7l1 13h10l1-13M9 7V4h6v3"/></svg>',
 };
 
@@ -30,6 +33,11 @@ function thumbBox(asset) {
   } else if (!isFinal(asset.status)) {
     box.append(h("span", { className: "pending-note" }, asset.status === "ingesting" ? "Fetching…" : "Processing…"));
   }
+  if (isVideo(asset)) {
+    box.append(h("span", { className: "play-mark", "aria-hidden": "true", html: ICONS.play }));
+    const length = formatDuration(asset.durationMs);
+    if (length) box.append(h("span", { className: "duration", "aria-label": `Duration ${length}` }, length));
+  }
   if (asset.status !== "ready") box.append(h("span", { className: `badge ${asset.status}` }, asset.status));
   return box;
 }
@@ -44,7 +52,14 @@ export function assetCard(asset, grid) {
   const ratio = asset.width && asset.height ? Math.min(2.2, Math.max(0.75, asset.width / asset.height)) : 1;
   card.style.setProperty("--ar", String(ratio));
   const box = thumbBox(asset);
+  box.classList.toggle("video", isVideo(asset));
   box.prepend(
+    h("button", {
+      type: "button",
+      className: "thumb-open",
+      "aria-label": `${isVideo(asset) ? "Play" : "View"} ${name}`,
+      onclick: () => openViewer(asset),
+    }),
     h("input", {
       type: "checkbox",
       className: "select",

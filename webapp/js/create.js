@@ -3,6 +3,7 @@ import { ApiError } from "./api.js";
 import { h } from "./dom.js";
 import { followAsset, jobRow } from "./jobs.js";
 import { showError } from "./messages.js";
+import { uploadMultipart, usesMultipart } from "./multipart.js";
 import { api } from "./session.js";
 
 /** A section titled `title` (its heading labels it), a hint under the heading, then its content. */
@@ -16,9 +17,59 @@ function panel(name, title, hint, ...content) {
   );
 }
 
+const ACCEPTED = [
+  "image/jpeg",
+  "image/png",
+  "image/webp",
+  "image/gif",
+  "image/avif",
+  "image/heic",
+  "image/heif",
+  "video/mp4",
+  "video/quicktime",
+  "video/webm",
+  "video/x-matroska",
+];
+
+function reasonOf(error) {
+  return error instanceof ApiError ? error.detail || error.title : error.message;
+}
+
+/** A large file, through the multipart routes: its row shows the parts' progress and offers Cancel until the end. */
+async function uploadLarge(file, job) {
+  const cancelling = new AbortController();
+  const cancel = job.addAction(`Cancel upload of ${file.name}`, "Cancel", () => cancelling.abort());
+  try {
+    job.setStatus("Starting…");
+    const done = await uploadMultipart(api, file, {
+      signal: cancelling.signal,
+      onStart: () => job.setStatus("Uploading 0%"),
+      onProgress: (fraction) => {
+        job.progress.value = fraction;
+        job.setStatus(`Uploading ${Math.round(fraction * 100)}%`);
+      },
+    });
+    job.progress.value = 1;
+    followAsset(job, done.asset || done, { bytesSent: true });
+  } catch (error) {
+    if (cancelling.signal.aborted) {
+      job.setStatus("cancelled", "failed");
+      return;
+    }
+    job.setStatus(`failed: ${reasonOf(error)}`, "failed");
+    showError(`Uploading ${file.name}`, error);
+  } finally {
+    cancel.remove();
+  }
+}
+
 async function uploadFile(file, list) {
   const job = jobRow(file.name, `Upload progress for ${file.name}`);
   list.prepend(job.row);
+  if (usesMultipart(file)) {
+    await uploadLarge(file, job);
+    return;
+  }
   try {
     job.setStatus("Signing…");
     const signed = await api.signUpload(file);
@@ -30,7 +81,7 @@ async function uploadFile(file, list) {
     job.progress.value = 1;
     followAsset(job, signed.asset, { bytesSent: true });
   } catch (error) {
-    job.setStatus(`failed: ${error instanceof ApiError ? error.detail || error.title : error.message}`, "failed");
+    job.setStatus(`failed: ${reasonOf(error)}`, "failed");
     showError(`Uploading ${file.name}`, error);
   }
 }
@@ -54,7 +105,7 @@ export function renderCreate(root) {
     type: "file",
     id: "file-input",
     multiple: true,
-    accept: "image/jpeg,image/png,image/webp,image/gif,image/avif,image/heic,image/heif",
+    accept: ACCEPTED.join(","),
     onchange: () => {
       for (const file of input.files) uploadFile(file, uploads);
       input.value = "";
@@ -63,9 +114,9 @@ export function renderCreate(root) {
   const zone = h(
     "div",
     { className: "dropzone" },
-    h("strong", {}, "Drop images here"),
-    h("span", { className: "hint" }, "JPEG, PNG, WebP, GIF, AVIF or HEIC — or "),
-    h("label", { for: "file-input", className: "button primary" }, "Choose images"),
+    h("strong", {}, "Drop images or videos here"),
+    h("span", { className: "hint" }, "JPEG, PNG, WebP, GIF, AVIF or HEIC; MP4, MOV, WebM or MKV — or "),
+    h("label", { for: "file-input", className: "button primary" }, "Choose images or videos"),
     input,
   );
   input.classList.add("visually-hidden");
@@ -109,7 +160,8 @@ export function renderCreate(root) {
       panel(
         "upload",
         "Upload",
-        "Files go straight to storage with a presigned POST; thumbnails appear when they are ready.",
+        "Files go straight to storage with a presigned POST (large ones in parts, three at a time); thumbnails and " +
+          "video posters appear when they are ready.",
         zone,
         uploads,
       ),

@@ -30,3 +30,18 @@ export function formatBytes(size) {
 export function formatDate(iso) {
   return dateFormat.format(new Date(iso));
 }
+
+/** A video's length as a player shows it: m:ss, or h:mm:ss from an hour on (rounded down to the second). */
+export function formatDuration(ms) {
+  if (ms === null || ms === undefined || !Number.isFinite(ms) || ms < 0) return "";
+  const total = Math.floor(ms / 1000);
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = String(total % 60).padStart(2, "0");
+  return hours ? `${hours}:${String(minutes).padStart(2, "0")}:${seconds}` : `${minutes}:${seconds}`;
+}
+
+/** Whether an asset is a video (records from before videos have no `kind`: images). */
+export function isVideo(asset) {
+  return asset.kind === "video";
+}

@@ -25,6 +25,9 @@ import { openShareDialog } from "./share.js";
 
 const PAGE_SIZE = Math.min(100, Math.max(1, Number(new URLSearchParams(location.search).get("pageSize")) || 30));
 const ASSET_TYPES = ["generated", "uploaded", "edited", "reference"];
+const KINDS = [["", "All"], ["image", "Images"], ["video", "Videos"]];
+// The API pages a kind in one Query per view, but not combined with a type filter or inside a folder (422 there).
+const KIND_ALONE = "Not with an asset type filter or inside a folder";
 
 export class Grid {
   /** `view` is "gallery", "trash" or "folder" (with `folderId`: the gallery of one folder, in the same views). */
@@ -34,6 +37,8 @@ export class Grid {
     this.folderId = this.isTrash ? null : folderId;
     this.view = this.isTrash ? "trash" : sessionStorage.getItem("gallery.view") || "all";
     this.assetType = sessionStorage.getItem("gallery.assetType") || "";
+    this.kind = this.folderId ? "" : sessionStorage.getItem("gallery.kind") || "";
+    if (this.kind && this.assetType) this.assetType = "";
     this.selection = new Selection(this);
     this.generation = 0;
     this.listener = (asset) => this.update(asset);
@@ -72,13 +77,18 @@ export class Grid {
           h("button", { type: "button", "aria-pressed": String(this.view === value), onclick: () => this.setView(value) }, label),
         );
       }
-      const select = h(
+      this.kindButtons = KINDS.map(([value, label]) =>
+        h("button", { type: "button", "data-kind": value, "aria-pressed": String(this.kind === value), onclick: () => this.setKind(value) }, label),
+      );
+      const kinds = h("div", { className: "segmented", role: "group", "aria-label": "Kind" }, this.kindButtons);
+      this.typeSelect = h(
         "select",
         { onchange: (event) => this.setAssetType(event.target.value) },
         h("option", { value: "" }, "All types"),
         ASSET_TYPES.map((type) => h("option", { value: type, selected: this.assetType === type }, type[0].toUpperCase() + type.slice(1))),
       );
-      toolbar.append(group, h("span", { className: "spacer" }), h("label", { className: "filter" }, "Asset type", select));
+      toolbar.append(group, kinds, h("span", { className: "spacer" }), h("label", { className: "filter" }, "Asset type", this.typeSelect));
+      this.syncFilters();
       if (this.folderId) toolbar.append(this.folderActions());
     }
     const [bulkbar, outcomeList] = this.selection.mount();
@@ -119,7 +129,31 @@ export class Grid {
   setAssetType(type) {
     sessionStorage.setItem("gallery.assetType", type);
     this.assetType = type;
+    this.syncFilters();
     this.reload();
+  }
+
+  /** Images or videos only (""; both): the choice is kept for the session, as the view and the type are. */
+  setKind(kind) {
+    if (!this.folderId) sessionStorage.setItem("gallery.kind", kind);
+    this.kind = kind;
+    this.syncFilters();
+    this.reload();
+  }
+
+  /** Offer only the combinations the API takes: a kind, or a type filter or a folder, not both. */
+  syncFilters() {
+    const kindLocked = Boolean(this.assetType || this.folderId);
+    for (const button of this.kindButtons || []) {
+      const value = button.dataset.kind;
+      button.setAttribute("aria-pressed", String(this.kind === value));
+      button.disabled = kindLocked && value !== "";
+      button.title = button.disabled ? KIND_ALONE : "";
+    }
+    if (this.typeSelect) {
+      this.typeSelect.disabled = Boolean(this.kind);
+      this.typeSelect.title = this.kind ? "Not with Images or Videos: choose All first" : "";
+    }
   }
 
   reload() {
@@ -139,7 +173,7 @@ export class Grid {
     const generation = this.generation;
     this.status.textContent = "Loading…";
     try {
-      const page = await api.gallery({ view: this.view, assetType: this.assetType, folderId: this.folderId, cursor: this.cursor, limit: PAGE_SIZE });
+      const page = await api.gallery({ view: this.view, assetType: this.assetType, kind: this.kind, folderId: this.folderId, cursor: this.cursor, limit: PAGE_SIZE });
       if (generation !== this.generation) return;
       for (const asset of page.items) {
         if (this.order.includes(asset.id)) continue;
@@ -171,7 +205,9 @@ export class Grid {
           ? ["Nothing starred yet", "Star an image to find it here."]
           : this.folderId
             ? ["This folder is empty", "Select images in the gallery and move them here."]
-            : ["No images yet", "Upload or ingest some in Create."];
+            : this.kind === "video"
+              ? ["No videos yet", "Upload some in Create."]
+              : ["No images yet", "Upload or ingest some in Create."];
       this.status.replaceChildren(h("div", { className: "empty" }, h("strong", {}, title), text));
     } else {
       const where = this.isTrash ? "trash" : this.folderId ? "folder" : "gallery";
@@ -184,6 +220,7 @@ export class Grid {
     if (asset.trashedAt) return false;
     if (this.folderId && asset.folderId !== this.folderId) return false;
     if (this.view === "starred" && !asset.starred) return false;
+    if (this.kind && (asset.kind || "image") !== this.kind) return false;
     return !this.assetType || asset.assetType === this.assetType;
   }
 
@@ -224,7 +261,7 @@ export class Grid {
   async refresh(ids) {
     const generation = this.generation;
     try {
-      const page = await api.gallery({ view: this.view, assetType: this.assetType, folderId: this.folderId, limit: PAGE_SIZE });
+      const page = await api.gallery({ view: this.view, assetType: this.assetType, kind: this.kind, folderId: this.folderId, limit: PAGE_SIZE });
       if (generation !== this.generation) return;
       for (const asset of page.items) remember(asset);
       const fresh = new Set(page.items.map((asset) => asset.id));

@@ -6,10 +6,17 @@ export function jobRow(name, label) {
   const mini = h("div", { className: "mini", "aria-hidden": "true" });
   const progress = h("progress", { max: 1, value: 0, "aria-label": label });
   const status = h("div", { className: "job-status", role: "status" }, "Waiting…");
-  const row = h("li", { className: "job", "aria-label": name }, mini, h("div", {}, h("div", { className: "job-name", title: name }, name), progress), status);
+  const side = h("div", { className: "job-side" }, status);
+  const row = h("li", { className: "job", "aria-label": name }, mini, h("div", {}, h("div", { className: "job-name", title: name }, name), progress), side);
   return {
     row,
     progress,
+    /** A button next to the status (Cancel while a large upload runs); the caller removes it when done. */
+    addAction(label, text, onclick) {
+      const button = h("button", { type: "button", className: "button small", "aria-label": label, onclick }, text);
+      side.append(button);
+      return button;
+    },
     setStatus(text, state = "") {
       status.textContent = text;
       row.className = `job ${state}`;

@@ -9,13 +9,20 @@ from pynamodb.exceptions import DoesNotExist, PutError, PynamoDBException
 from pynamodb.models import Model
 
 from functions.common.errors import NotFound
+from functions.common.formats import AssetKind
 from functions.common.models import Asset, AssetType, View
 from functions.common.ports import Page, Quota, StoredAsset
 from functions.common.repository.claims import DeletionClaimsTable
 from functions.common.repository.errors import raise_domain
 from functions.common.repository.folders import FolderTable, folder_updates
 from functions.common.repository.ingests import IngestSlotsTable
-from functions.common.repository.mapping import sha256_partition, to_asset, to_attributes, view_partition
+from functions.common.repository.mapping import (
+    kind_partition,
+    sha256_partition,
+    to_asset,
+    to_attributes,
+    view_partition,
+)
 from functions.common.repository.model import asset_model
 from functions.common.repository.sweeps import SweepQueries
 from functions.common.repository.usage import UsageTable
@@ -92,16 +99,25 @@ class AssetRepository(DeletionClaimsTable, SweepQueries, IngestSlotsTable, Folde
         asset_type: AssetType | None,
         limit: int,
         start: dict[str, Any] | None,
+        kind: AssetKind | None = None,
     ) -> Page:
-        """One Query of `limit + 1` items on the view's index: the extra item only tells whether more follow."""
+        """One Query of `limit + 1` items on the view's index: the extra item only tells whether more follow.
+
+        `kind` (#16) pages the view's per-kind index; it does not combine with `asset_type` (no index has both)."""
+        if kind is not None and asset_type is not None:
+            raise ValueError("kind and asset_type do not combine")
         model = self._model
-        if view == View.STARRED:
-            index = model.by_starred_type if asset_type else model.by_starred
+        if kind is not None:
+            index = model.by_starred_kind if view == View.STARRED else model.by_view_kind
+            partition = kind_partition(owner, view, kind)
         else:
-            index = model.by_view_type if asset_type else model.by_view
-        partition = view_partition(owner, view, asset_type)
+            if view == View.STARRED:
+                index = model.by_starred_type if asset_type else model.by_starred
+            else:
+                index = model.by_view_type if asset_type else model.by_view
+            partition = view_partition(owner, view, asset_type)
         # The owner and the partition come from the caller, not the cursor: its size does not grow with the sub.
-        caller = {"owner": {"S": owner}, _partition_of(view, asset_type): {"S": partition}}
+        caller = {"owner": {"S": owner}, _partition_of(view, asset_type, kind): {"S": partition}}
         try:
             results = index.query(
                 partition,
@@ -133,8 +149,10 @@ class AssetRepository(DeletionClaimsTable, SweepQueries, IngestSlotsTable, Folde
             raise_domain(error)
 
 
-def _partition_of(view: View, asset_type: AssetType | None) -> str:
+def _partition_of(view: View, asset_type: AssetType | None, kind: AssetKind | None = None) -> str:
     """The partition attribute of the view's index."""
+    if kind is not None:
+        return "starred_kind_pk" if view == View.STARRED else "view_kind_pk"
     if view == View.STARRED:
         return "starred_type_pk" if asset_type else "starred_pk"
     return "view_type_pk" if asset_type else "view_pk"

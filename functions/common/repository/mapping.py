@@ -10,6 +10,7 @@ from typing import Any
 from pynamodb.models import Model
 
 from functions.common.clock import epoch_ms
+from functions.common.formats import AssetKind
 from functions.common.identity import owner_key
 from functions.common.models import Asset, AssetError, AssetSource, AssetStatus, AssetType, Placeholder, View
 from functions.common.ports import StoredAsset
@@ -33,6 +34,15 @@ _DOC_FIELDS = (
     "retriggers",
     "stored_bytes",
     "thumb_key",
+    # Videos (#16): what the video function read from the container.
+    "duration_ms",
+    "video_codec",
+    "has_audio",
+    "playable",
+    # Multipart uploads (#16): S3's upload id and the declared part layout (never shown).
+    "upload_id",
+    "part_size",
+    "part_count",
 )
 
 
@@ -43,6 +53,11 @@ def shard(asset_id: str) -> int:
 def view_partition(owner: str, view: View, asset_type: AssetType | None = None) -> str:
     """The partition of a view's index: `{owner}#{view}`, or `{owner}#{view}#{type}` on the per-type index."""
     return owner_key(owner, view.value, *([asset_type.value] if asset_type else []))
+
+
+def kind_partition(owner: str, view: View, kind: AssetKind) -> str:
+    """The partition of a view's per-kind index: `{owner}#{view}#k#{kind}`."""
+    return owner_key(owner, view.value, "k", kind.value)
 
 
 def trash_partition(shard_number: int) -> str:
@@ -99,6 +114,7 @@ def to_attributes(asset: Asset) -> dict[str, Any]:
         "status": asset.status.value,
         "source": asset.source.value,
         "asset_type": asset.asset_type.value,
+        "kind": asset.kind.value,
         "doc": json.dumps(doc, separators=(",", ":")),
         "starred": asset.starred,
         "created_at": dumped["created_at"],
@@ -111,6 +127,8 @@ def to_attributes(asset: Asset) -> dict[str, Any]:
         "view_type_pk": view_partition(asset.owner, view, asset.asset_type),
         "starred_pk": view_partition(asset.owner, View.STARRED) if starred_visible else None,
         "starred_type_pk": view_partition(asset.owner, View.STARRED, asset.asset_type) if starred_visible else None,
+        "view_kind_pk": kind_partition(asset.owner, view, asset.kind),
+        "starred_kind_pk": kind_partition(asset.owner, View.STARRED, asset.kind) if starred_visible else None,
         "trash_pk": trash_partition(shard(asset.id)) if asset.trashed_at else None,
         "trash_ms": epoch_ms(asset.trashed_at) if asset.trashed_at else None,
         "pending_pk": unfinished_partition(asset.status, shard(asset.id)) if unfinished else None,
@@ -144,6 +162,7 @@ def to_asset(record: Model) -> StoredAsset:
         status=AssetStatus(record.status),
         source=AssetSource(record.source),
         asset_type=AssetType(record.asset_type),
+        kind=AssetKind(record.kind or AssetKind.IMAGE),
         mime=doc.get("mime"),
         size=doc.get("size"),
         width=doc.get("width"),
@@ -168,5 +187,12 @@ def to_asset(record: Model) -> StoredAsset:
         retriggers=doc.get("retriggers", 0),
         stored_bytes=doc.get("stored_bytes", 0),
         thumb_key=doc.get("thumb_key"),
+        duration_ms=doc.get("duration_ms"),
+        video_codec=doc.get("video_codec"),
+        has_audio=doc.get("has_audio"),
+        playable=doc.get("playable"),
+        upload_id=doc.get("upload_id"),
+        part_size=doc.get("part_size"),
+        part_count=doc.get("part_count"),
     )
     return StoredAsset(asset=asset, version=int(record.version or 0))

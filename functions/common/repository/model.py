@@ -57,6 +57,8 @@ def asset_model(table_name: str) -> type[Model]:
         "status": UnicodeAttribute(),
         "source": UnicodeAttribute(),
         "asset_type": UnicodeAttribute(),
+        # `image` or `video` (#16); absent on items written before: images.
+        "kind": UnicodeAttribute(null=True),
         "doc": UnicodeAttribute(),  # the rest of the asset as JSON: never queried, read whole
         "starred": BooleanAttribute(default=False),
         "created_at": UnicodeAttribute(),

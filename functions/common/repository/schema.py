@@ -8,6 +8,8 @@ page is one Query that reads only the items it returns. In a composite key `{own
 - `by_view`:        `{owner}#all` (sorted by id) or `{owner}#trash` (sorted by trash time, then id)
 - `by_view_type`:   the same per asset type (`{owner}#all#generated`, ...)
 - `by_starred`:     `{owner}#starred` (starred and not in trash), and `by_starred_type` per asset type
+- `by_view_kind`, `by_starred_kind`: the same views per asset kind (#16), `{owner}#{view}#k#{kind}` (`image` or
+                    `video`); set on every asset written since (older items have no `kind`: they are images)
 - `by_trash_time`:  `trash#{shard}` sorted by trash epoch ms, across users, keys only: what the purge reads
 - `by_pending`:     `pending#{shard}` sorted by creation epoch ms (abandoned uploads, lost S3 events) and
                     `processing#{shard}` sorted by the epoch ms it was set (a reprocess whose S3 event was lost)
@@ -78,6 +80,9 @@ ASSET_TABLE = TableSchema(
         Index("by_view_type", Key(_s("view_type_pk"), _s("view_sk"))),
         Index("by_starred", Key(_s("starred_pk"), _s("asset_id"))),
         Index("by_starred_type", Key(_s("starred_type_pk"), _s("asset_id"))),
+        # Per kind (#16): not combined with the type or folder indexes, which would take six more indexes.
+        Index("by_view_kind", Key(_s("view_kind_pk"), _s("view_sk"))),
+        Index("by_starred_kind", Key(_s("starred_kind_pk"), _s("asset_id"))),
         # Keys only: the purge needs nothing else to claim an item, and the index stays small.
         Index("by_trash_time", Key(_s("trash_pk"), _n("trash_ms")), projection="KEYS_ONLY"),
         Index("by_pending", Key(_s("pending_pk"), _n("pending_ms"))),

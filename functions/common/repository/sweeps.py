@@ -9,6 +9,7 @@ from pynamodb.exceptions import PynamoDBException
 from pynamodb.models import Model
 
 from functions.common.clock import epoch_ms
+from functions.common.formats import AssetKind
 from functions.common.models import AssetStatus
 from functions.common.ports import Candidate
 from functions.common.repository.errors import raise_domain
@@ -39,10 +40,14 @@ class SweepQueries:
                 unfinished_partition(AssetStatus.PENDING, shard),
                 model.pending_ms < cutoff_ms,
                 page_size=page_size,
-                attributes_to_get=["owner", "asset_id", "pending_ms"],
+                attributes_to_get=["owner", "asset_id", "pending_ms", "kind"],
             ):
                 yield Candidate(
-                    owner=record.owner, asset_id=record.asset_id, selected_ms=int(record.pending_ms), pending=True
+                    owner=record.owner,
+                    asset_id=record.asset_id,
+                    selected_ms=int(record.pending_ms),
+                    pending=True,
+                    kind=AssetKind(record.kind or AssetKind.IMAGE),
                 )
         except PynamoDBException as error:
             raise_domain(error)

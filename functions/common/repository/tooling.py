@@ -8,8 +8,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from pynamodb.exceptions import UpdateError
+
 from functions.common.models import Asset
 from functions.common.repository.assets import AssetRepository
+from functions.common.repository.errors import CONDITION_FAILED, error_code
 from functions.common.repository.folders import FOLDER_PREFIX
 from functions.common.repository.ingests import IN_FLIGHT_KEY
 from functions.common.repository.mapping import to_asset, to_attributes
@@ -29,6 +32,36 @@ def every_asset(repository: AssetRepository) -> list[Asset]:
     not_an_asset = counters | model.asset_id.startswith(FOLDER_PREFIX)
     records = model.scan(~not_an_asset)
     return [to_asset(record).asset for record in records]
+
+
+def backfill_kinds(repository: AssetRepository) -> int:
+    """Give every asset item written before kinds (#16) its `kind` and per-kind index keys; how many it wrote.
+
+    A one-off after upgrading a table (a Scan; run it with credentials that may Scan and UpdateItem the table). Each
+    update holds only while the item has no `kind` and its version is the one read: an item written meanwhile (which
+    then has its keys, or another state) is left alone. The version is not bumped: the item's content is unchanged.
+    """
+    model = repository._model
+    connection = model._get_connection()
+    written = 0
+    for record in model.scan(model.view_pk.exists() & model.kind.does_not_exist()):  # type: ignore[attr-defined]
+        keys = to_attributes(to_asset(record).asset)
+        names = ("kind", "view_kind_pk", "starred_kind_pk")
+        actions = [getattr(model, name).set(keys[name]) for name in names if keys[name] is not None]
+        read_version = model.version == record.version if record.version else model.version.does_not_exist()
+        try:
+            connection.update_item(
+                record.owner,
+                range_key=record.asset_id,
+                actions=actions,
+                condition=model.kind.does_not_exist() & read_version,  # type: ignore[attr-defined]
+            )
+        except UpdateError as error:
+            if error_code(error) != CONDITION_FAILED:
+                raise
+            continue
+        written += 1
+    return written
 
 
 def put_all(repository: AssetRepository, assets: Iterable[Asset], *, version: int | None = None) -> None:

@@ -1,4 +1,4 @@
-"""Thumbnail objects follow the record: each has a random key, and only the key the asset records is kept.
+"""Thumbnail (and poster) objects follow the record: each has a random key, and only the key the asset records is kept.
 
 A thumbnail is written before the conditional write that records it. Once the write holds, the thumbnail it
 replaces goes (every version: the bucket is versioned); when it does not hold (the asset moved on, vanished, or a
