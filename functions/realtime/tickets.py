@@ -33,6 +33,7 @@ class Tickets:
     tickets: TicketStore
     clock: Clock
     realtime_url: str = ""
+    ttl_seconds: int = REALTIME_TICKET_TTL_SECONDS
 
 
 def digest(ticket: str) -> str:
@@ -41,9 +42,9 @@ def digest(ticket: str) -> str:
 
 
 def issue_ticket(*, owner: str, tickets: Tickets) -> TicketOut:
-    """A new ticket bound to `owner`, valid for `REALTIME_TICKET_TTL_SECONDS` and one connection."""
+    """A new ticket bound to `owner`, valid for `tickets.ttl_seconds` (the contract's minute) and one connection."""
     value = secrets.token_urlsafe(TICKET_BYTES)
-    expires_at = int(tickets.clock().timestamp()) + REALTIME_TICKET_TTL_SECONDS
+    expires_at = int(tickets.clock().timestamp()) + tickets.ttl_seconds
     tickets.tickets.put_ticket(digest(value), owner=owner, expires_at=expires_at)
     url = f"{tickets.realtime_url}?{urlencode({REALTIME_TICKET_PARAMETER: value})}"
     return TicketOut(url=url, expires_at=datetime.fromtimestamp(expires_at, UTC))

@@ -15,6 +15,7 @@ def build(settings: RealtimeTicketSettings | None = None) -> Tickets:
         tickets=ConnectionRepository(settings.connections_table_name),
         clock=utc_now,
         realtime_url=settings.realtime_url,
+        ttl_seconds=settings.ticket_ttl_seconds,
     )
 
 

@@ -8,8 +8,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from pydantic import ValidationError
 
 from functions.common.clock import fixed_clock
+from functions.common.settings import RealtimeTicketSettings, load_settings
 from functions.realtime import authorizer, authorizer_wiring, connections, connections_wiring, presence, tickets
 from functions.realtime.tickets import Tickets, digest, issue_ticket, redeem_ticket
 from functions.system import REALTIME_CONNECTION_MAX_SECONDS, REALTIME_TICKET_PARAMETER, REALTIME_TICKET_TTL_SECONDS
@@ -74,6 +76,23 @@ def test_an_expired_ticket_is_refused() -> None:
     late = NOW + timedelta(seconds=REALTIME_TICKET_TTL_SECONDS)
     assert redeem_ticket(ticket=value, tickets=_tickets(store, late)) is None
     assert redeem_ticket(ticket=value, tickets=_tickets(store, late - timedelta(seconds=1))) == "alice"
+
+
+def test_the_ticket_route_keeps_the_contract_minute_unless_its_environment_shortens_it() -> None:
+    # Given the ticket route's environment as the stack and the local server give it (no lifetime variable)
+    environ = {"ASSET_TABLE_NAME": "t", "MEDIA_BUCKET_NAME": "b", "CONNECTIONS_TABLE_NAME": "c", "REALTIME_URL": URL}
+    # When its settings are read, then a ticket lives the contract's minute
+    assert load_settings(RealtimeTicketSettings, environ).ticket_ttl_seconds == REALTIME_TICKET_TTL_SECONDS == 60
+    # And a test's environment may shorten it, never lengthen it
+    shorter = load_settings(RealtimeTicketSettings, {**environ, "REALTIME_TICKET_TTL_SECONDS": "5"})
+    assert shorter.ticket_ttl_seconds == 5
+    with pytest.raises(ValidationError):
+        load_settings(RealtimeTicketSettings, {**environ, "REALTIME_TICKET_TTL_SECONDS": "61"})
+    # And a ticket issued under the shorter lifetime expires after it
+    store = MemoryConnections()
+    short = Tickets(tickets=store, clock=fixed_clock(NOW), realtime_url=URL, ttl_seconds=shorter.ticket_ttl_seconds)
+    value = _ticket_of(issue_ticket(owner="alice", tickets=short).url)
+    assert redeem_ticket(ticket=value, tickets=_tickets(store, NOW + timedelta(seconds=5))) is None
 
 
 @pytest.mark.parametrize("value", [None, "", "not-a-ticket", "x" * 5000])
