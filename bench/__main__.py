@@ -23,6 +23,9 @@ SECTIONS = (
     "bench.purge",
     "bench.coldstart",
     "bench.realtime",
+    "bench.video",
+    "bench.signing",
+    "bench.costs",
 )
 OUTPUT = Path("BENCHMARKS.md")
 

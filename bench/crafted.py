@@ -1,38 +1,45 @@
 """Crafted-images section of `make bench`: CPU of each crafted file against a plain file of the same pixel count.
 
 The corpus is tests/crafted_images.py (made in memory). For each case the upload/ingest probe and the thumbnail
-path run on the crafted file and on its plain baseline in interleaved rounds (best of each: load from other
-processes only adds CPU time), and the ratio crafted / plain is reported. A refused file costs what the refusal
+path run on the crafted file and on its plain baseline in one interleaved loop (`bench.interleave`), and the
+median ratio crafted / plain is reported with its spread. A refused file costs what the refusal
 costs; decoding is single-threaded here (pillow-heif's DECODE_THREADS = 1) so CPU time is comparable.
 """
 
 from __future__ import annotations
 
-import time
+import math
+import statistics
 import warnings
 from collections.abc import Callable
 from contextlib import suppress
 from functools import partial
 
+from bench.interleave import cpu_seconds, interleaved, ratios
+
 TITLE = "Crafted images (decode cost against a plain image)"
-ROUNDS = 3
+ROUNDS = 7
 REPETITIONS = 3
+SAMPLE_MS = 20
 MAX_PIXELS = 50_000_000
 BOX = 256
 
 
-def _cpu_ms(action: Callable[[], object]) -> float:
-    """Best of ROUNDS of REPETITIONS runs; a refusal (ImageRejected) is the result being measured, not an error."""
+def _cpu_ms(action: Callable[[], object], repetitions: int = REPETITIONS) -> float:
+    """CPU ms per run over `repetitions` runs; a refusal (ImageRejected) is the result being measured, not an error."""
     from functions.common.images import ImageRejected
 
-    best = float("inf")
-    for _ in range(ROUNDS):
-        start = time.process_time()
-        for _ in range(REPETITIONS):
-            with suppress(ImageRejected):
-                action()
-        best = min(best, (time.process_time() - start) * 1000 / REPETITIONS)
-    return best
+    def refused_or_done() -> None:
+        with suppress(ImageRejected):
+            action()
+
+    return cpu_seconds(refused_or_done, repetitions) * 1000
+
+
+def _repetitions(action: Callable[[], object]) -> int:
+    """Enough runs for one sample to last SAMPLE_MS: a sub-millisecond run alone is mostly timer and scheduler."""
+    once = max(_cpu_ms(action, 1), 0.01)
+    return max(REPETITIONS, math.ceil(SAMPLE_MS / once))
 
 
 def run() -> str:
@@ -65,24 +72,27 @@ def run() -> str:
 
         paths: tuple[Callable[[bytes], object], ...] = (probed, thumbnailed)
         for path in paths:
-            for data in (case.data, case.plain):  # warm-up: codec setup is not what we measure
-                with suppress(ImageRejected):
-                    path(data)
-            crafted_runs, plain_runs = [], []
-            for _ in range(ROUNDS):  # interleaved, so a busy moment weighs on both alike
-                crafted_runs.append(_cpu_ms(partial(path, case.data)))
-                plain_runs.append(_cpu_ms(partial(path, case.plain)))
-            crafted, plain = min(crafted_runs), min(plain_runs)
-            ratio = crafted / plain if plain > 0 else float("inf")
-            worst = max(worst, ratio)
-            figures += [f"{crafted:.1f} ({plain:.1f})", f"{ratio:.2f}x"]
+            # One loop, the order alternating, after a warm-up round (codec setup is not what we measure).
+            samples = interleaved(
+                {
+                    "crafted": partial(_cpu_ms, partial(path, case.data), _repetitions(partial(path, case.data))),
+                    "plain": partial(_cpu_ms, partial(path, case.plain), _repetitions(partial(path, case.plain))),
+                },
+                rounds=ROUNDS,
+            )
+            crafted, plain = statistics.median(samples["crafted"]), statistics.median(samples["plain"])
+            ratio = ratios(samples, "crafted", "plain") if min(samples["plain"]) > 0 else None
+            worst = max(worst, ratio.median if ratio else float("inf"))
+            figures += [f"{crafted:.1f} ({plain:.1f})", ratio.ratio() if ratio else "n/a (plain below the clock)"]
         rows.append(f"| {name} | {len(case.data):,} | {handling} | " + " | ".join(figures) + " |")
     return "\n".join(
         [
             "CPU time (user + system) of the upload/ingest probe (`probe`: identify, check, full decode) and of the "
             "thumbnail path (`make_thumbnail`) on each crafted file of `tests/crafted_images.py`, against a plain "
-            "file of the same format and pixel count measured in the same run; best of "
-            f"{ROUNDS} interleaved rounds. A refused file costs its refusal.",
+            "file of the same format and pixel count measured in the same run. "
+            f"Crafted and plain run in one loop, the order alternating, {ROUNDS} rounds after a warm-up; medians, the "
+            "ratio taken within each round, with its interquartile range; each sample repeats the file enough "
+            f"times to last {SAMPLE_MS} ms. A refused file costs its refusal.",
             "",
             *rows,
             "",

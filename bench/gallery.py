@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import statistics
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from bench.in_process_aws import in_process_aws
+from bench.interleave import interleaved, ratios, spread
 
 TITLE = "Gallery listing (GET /gallery)"
 ACTIVE, TRASHED, PAGE = 50, 10_000, 50
@@ -49,8 +50,9 @@ def _items_read_per_page() -> tuple[int, int]:
     return all_read, trash_read
 
 
-def _latency_ratio(rounds: int = 60) -> tuple[float, float, float]:
-    """Warm median of GET /gallery (50 ready items) and of GET /health through the local server, same run."""
+def _latency(rounds: int = 60) -> dict[str, list[float]]:
+    """Warm GET /gallery (50 ready items) and GET /health through the local server, one interleaved loop (wall
+    clock: the latency through the server is the point)."""
     from tests.e2e.conftest import start_server
 
     with tempfile.TemporaryDirectory() as state:
@@ -59,26 +61,26 @@ def _latency_ratio(rounds: int = 60) -> tuple[float, float, float]:
             client = server.client("bench")
             for _ in range(PAGE):
                 client.post("/uploads/sign", json={"contentType": "image/png", "size": 100})
-            timings: dict[str, list[float]] = {"/gallery": [], "/health": []}
-            for _ in range(5):
-                client.get("/gallery")
-                client.get("/health")
-            for _ in range(rounds):
-                for path in timings:
-                    began = time.perf_counter()
-                    response = client.get(path)
-                    timings[path].append(time.perf_counter() - began)
-                    assert response.status_code == 200
+
+            def get(path: str) -> float:
+                began = time.perf_counter()
+                response = client.get(path)
+                elapsed = time.perf_counter() - began
+                assert response.status_code == 200
+                return elapsed * 1000
+
+            return interleaved(
+                {"/gallery": partial(get, "/gallery"), "/health": partial(get, "/health")}, rounds=rounds, warmup=5
+            )
         finally:
             server.stop()
-    gallery_ms = statistics.median(timings["/gallery"]) * 1000
-    health_ms = statistics.median(timings["/health"]) * 1000
-    return gallery_ms, health_ms, gallery_ms / health_ms
 
 
 def run() -> str:
     all_read, trash_read = _items_read_per_page()
-    gallery_ms, health_ms, ratio = _latency_ratio()
+    latency = _latency()
+    gallery_ms, health_ms = spread(latency["/gallery"]), spread(latency["/health"])
+    ratio = ratios(latency, "/gallery", "/health")
     return f"""
 {ACTIVE} active items and {TRASHED:,} in the trash for one user; page size {PAGE}.
 
@@ -86,9 +88,9 @@ def run() -> str:
 |---|---|---|
 | DynamoDB items read for one page of `all` | {all_read} | ≤ {PAGE + 1} |
 | DynamoDB items read for one page of `trash` | {trash_read} | ≤ {PAGE + 1} |
-| warm median `GET /gallery` (50 items, through the local server) | {gallery_ms:.1f} ms | |
-| warm median `GET /health` (baseline, same run) | {health_ms:.1f} ms | |
-| `GET /gallery` ÷ `GET /health` | {ratio:.2f}× | |
+| warm median `GET /gallery` (50 items, through the local server) | {gallery_ms.value(1, " ms")} | |
+| warm median `GET /health` (baseline, same run) | {health_ms.value(1, " ms")} | |
+| `GET /gallery` ÷ `GET /health` (median of {ratio.rounds} interleaved rounds) | {ratio.ratio()} | |
 
 Items read are the `ScannedCount` of every Query the page made: each view is a sparse index, so a page reads
 its items plus one that tells whether another page follows, whatever the size of the trash.

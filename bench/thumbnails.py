@@ -12,11 +12,13 @@ import json
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter
+
+from bench.interleave import cpu_seconds, interleaved, ratios, spread
 
 TITLE = "Thumbnails (256px WebP)"
 WORK = Path(__file__).resolve().parent / ".work"
@@ -26,7 +28,7 @@ MAX_PIXELS = 50_000_000
 TARGETS = {"jpeg": 0.90, "png": 1.10, "webp": 1.10}
 MEMORY_TARGET_MB = 48
 SHARP_VERSION = "0.34.5"
-ROUNDS = 3
+ROUNDS = 9
 
 # name, kind (for the targets), repetitions
 CASES = (
@@ -127,11 +129,8 @@ def _corpus() -> dict[str, Path]:
 
 
 def _cpu_ms(action: Callable[[], object], repetitions: int) -> float:
-    action()  # warm-up: lazy imports and codec setup are not what we measure
-    start = time.process_time()
-    for _ in range(repetitions):
-        action()
-    return (time.process_time() - start) * 1000 / repetitions
+    """CPU ms per run of `action` in this process (the first round of the interleaved loop is the warm-up)."""
+    return cpu_seconds(action, repetitions) * 1000
 
 
 def _ensure_sharp() -> bool:
@@ -159,6 +158,11 @@ def _sharp_ms(paths: list[Path], repetitions: int) -> dict[str, float]:
     return {Path(name).name: value for name, value in json.loads(result.stdout).items()}
 
 
+def _one_sharp_ms(path: Path, repetitions: int) -> float:
+    """sharp's CPU ms per image on `path`, as its node process measures it (after its own warm-up)."""
+    return _sharp_ms([path], repetitions)[path.name]
+
+
 def _memory_growth_mb(path: Path, what: str) -> float:
     """Growth of the peak resident set while one image is thumbnailed ("ours") or fully decoded ("decode")."""
     root = Path(__file__).resolve().parent.parent
@@ -174,41 +178,41 @@ def run() -> str:
     paths = _corpus()
     have_sharp = _ensure_sharp()
     rows = [
-        "| Image | Size | Ours (ms CPU) | Pillow full decode (ms) | sharp (ms) | Ours / sharp | Target | Met |",
+        "| Image | Size | Ours (ms CPU, IQR) | Pillow full decode (ms) | sharp (ms, IQR) | Ours / sharp (IQR) "
+        "| Target | Met |",
         "|---|---|---|---|---|---|---|---|",
     ]
     verdicts = []
     for name, kind, repetitions in CASES:
         data = paths[name].read_bytes()
-        ours_runs: list[float] = []
-        sharp_runs: list[float] = []
 
         def thumbnail(data: bytes = data) -> None:
             make_thumbnail(data, box=BOX, max_pixels=MAX_PIXELS)
-
-        # Interleaved rounds, best of each: other load on the machine only ever adds CPU time.
-        for _ in range(ROUNDS):
-            ours_runs.append(_cpu_ms(thumbnail, repetitions))
-            if have_sharp:
-                sharp_runs += list(_sharp_ms([paths[name]], repetitions).values())
-        ours = min(ours_runs)
 
         def full_decode(data: bytes = data) -> None:
             with Image.open(io.BytesIO(data)) as image:
                 image.load()
 
-        decode = min(_cpu_ms(full_decode, max(1, repetitions // 2)) for _ in range(ROUNDS))
-        theirs = min(sharp_runs) if sharp_runs else None
-        ratio = ours / theirs if theirs else None
+        contenders: dict[str, Callable[[], float]] = {
+            "ours": partial(_cpu_ms, thumbnail, repetitions),
+            "decode": partial(_cpu_ms, full_decode, max(1, repetitions // 2)),
+        }
+        if have_sharp and _sharp_ms([paths[name]], 1):  # e.g. HEIC: sharp's prebuilt libvips has no HEVC decoder
+            contenders["sharp"] = partial(_one_sharp_ms, paths[name], repetitions)
+        # One loop, the order alternating each round: a busy moment weighs on ours and on sharp alike.
+        samples = interleaved(contenders, rounds=ROUNDS, warmup=1)
+        ours, decode = spread(samples["ours"]), spread(samples["decode"])
+        theirs = spread(samples["sharp"]) if "sharp" in samples else None
+        ratio = ratios(samples, "ours", "sharp") if "sharp" in samples else None
         target = TARGETS.get(kind)
-        met = "n/a" if target is None or ratio is None else ("yes" if ratio <= target else "**no**")
+        met = "n/a" if target is None or ratio is None else ("yes" if ratio.median <= target else "**no**")
         if target is not None and ratio is not None:
-            verdicts.append(ratio <= target)
+            verdicts.append(ratio.median <= target)
         with Image.open(paths[name]) as probe:
             size = f"{probe.width}x{probe.height}, {len(data) / 1e6:.1f} MB"
         rows.append(
-            f"| {name} | {size} | {ours:.1f} | {decode:.1f} | "
-            f"{f'{theirs:.1f}' if theirs else 'n/a'} | {f'{ratio:.2f}x' if ratio else 'n/a'} | "
+            f"| {name} | {size} | {ours.value(1)} | {decode.median:.1f} | "
+            f"{theirs.value(1) if theirs else 'n/a'} | {ratio.ratio() if ratio else 'n/a'} | "
             f"{f'<= {target:.2f}x' if target else 'none'} | {met} |"
         )
     memory = _memory_growth_mb(paths["12mp-baseline.jpg"], "ours")
@@ -217,8 +221,9 @@ def run() -> str:
         "CPU time per image (user + system, all threads) to make the 256px WebP thumbnail from bytes in memory. "
         "Ours includes the orientation, sRGB conversion and the BlurHash/colour placeholder; sharp "
         f"{SHARP_VERSION} (libvips) does decode, auto-orient, resize and WebP (quality 80) only. "
-        "Pillow full decode is the cost of `Image.open().load()` alone at full size. Each figure is the best of "
-        f"{ROUNDS} interleaved rounds (load from other processes only adds CPU time).",
+        "Pillow full decode is the cost of `Image.open().load()` alone at full size. Ours, the decode and sharp "
+        f"(one node process per round) run in one loop, the order alternating, {ROUNDS} rounds after a warm-up; "
+        "medians with their interquartile range, the ratio taken within each round.",
         "",
         *rows,
         "",

@@ -1,0 +1,169 @@
+"""Signing cost: our SigV4 query signer against botocore's `generate_presigned_url`, per URL and per gallery page.
+
+Both sign with the same temporary credentials (a session token, as on Lambda) for the same bucket and region. The
+page is the gallery handler itself (Powertools routing, the logic, the presenter, JSON) on an API Gateway event for
+50 ready items whose records are in memory; only the object store's presigning differs: botocore's, or our signer
+(`SignerStore` below, until the lead wires the signer into `ObjectStore.presign_get`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
+
+from bench.interleave import cpu_seconds, interleaved, ratios, spread
+
+TITLE = "Signing cost (presigned GET URLs)"
+BUCKET = "gallery-media-123456789012"
+REGION = "us-east-1"
+ROUNDS = 15
+URLS_PER_SAMPLE = 400
+PAGES_PER_SAMPLE = 10
+PAGE = 50
+URL_TARGET, PAGE_TARGET = 0.1, 0.3
+KEYS = ("originals/user-1/01JD4YQ7W0000000000000000", "thumbs/dXNlci0x/01JD4YQ7W0000000000000000-r1.webp")
+
+
+def _client() -> Any:
+    from botocore.config import Config
+    from botocore.session import get_session
+
+    session = get_session()
+    session.set_credentials("ASIABENCHEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "IQoJb3JpZ2luX2VjE" * 20)
+    return session.create_client("s3", region_name=REGION, config=Config(signature_version="s3v4"))
+
+
+def _signer(client: Any) -> Any:
+    from functions.common.url_signing import ObjectUrls, QueryUrlSigner
+
+    # The client's own credentials, frozen per call: what a refreshable Lambda role's credentials cost to read.
+    return QueryUrlSigner(
+        urls=ObjectUrls.learned_from(client, BUCKET),
+        region=REGION,
+        credentials=client._request_signer._credentials.get_frozen_credentials,
+    )
+
+
+def signer_store(bucket: str, client: Any) -> Any:
+    """An `ObjectStore` whose presigned GETs come from our signer (the same URLs; everything else botocore's)."""
+    from functions.common.storage import ObjectStore, PresignedGet, attachment_disposition
+
+    signer = _signer(client)
+
+    class SignerStore(ObjectStore):
+        def presign_get(
+            self, *, key: str, ttl_seconds: int, now: datetime, download_name: str | None = None
+        ) -> PresignedGet:
+            query = {"response-content-disposition": attachment_disposition(download_name)} if download_name else {}
+            signed_at = now.astimezone(UTC).replace(microsecond=0)
+            url = signer.sign_get(key, signed_at=signed_at, expires_seconds=ttl_seconds, query=query)
+            return PresignedGet(url=url, expires_at=now + timedelta(seconds=ttl_seconds))
+
+    return SignerStore(bucket, client=client)
+
+
+def _per_url() -> dict[str, list[float]]:
+    client = _client()
+    signer = _signer(client)
+    now = datetime.now(UTC).replace(microsecond=0)
+
+    def botocore_urls() -> None:
+        for index in range(URLS_PER_SAMPLE):
+            params = {"Bucket": BUCKET, "Key": KEYS[index % 2]}
+            client.generate_presigned_url("get_object", Params=params, ExpiresIn=3600)
+
+    def our_urls() -> None:
+        for index in range(URLS_PER_SAMPLE):
+            signer.sign_get(KEYS[index % 2], signed_at=now, expires_seconds=3600)
+
+    return interleaved(
+        {
+            "botocore": lambda: cpu_seconds(botocore_urls) / URLS_PER_SAMPLE,
+            "ours": lambda: cpu_seconds(our_urls) / URLS_PER_SAMPLE,
+        },
+        rounds=ROUNDS,
+    )
+
+
+def _per_page() -> dict[str, list[float]]:
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    from functions.common.storage import ObjectStore
+    from functions.gallery import handler, wiring
+    from tests.api_events import FakeContext, http_event
+    from tests.builders import new_asset, new_gallery
+    from tests.fakes import MemoryAssets
+
+    start = datetime(2026, 12, 1, tzinfo=UTC)
+    assets = MemoryAssets(
+        *(
+            new_asset(created_at=start + timedelta(seconds=index), thumb_key=f"thumbs/k/{index}-r1.webp")
+            for index in range(PAGE + 1)
+        )
+    )
+    client = _client()
+    galleries = {
+        "botocore": new_gallery(assets, ObjectStore(BUCKET, client=client), lambda: datetime.now(UTC)),
+        "ours": new_gallery(assets, signer_store(BUCKET, client), lambda: datetime.now(UTC)),
+    }
+    event = http_event("GET", "/gallery", query={"limit": str(PAGE)})
+    context = FakeContext()
+
+    def pages(name: str) -> float:
+        wiring.collaborators.use(galleries[name])
+        try:
+            for _ in range(PAGES_PER_SAMPLE):
+                response = handler.handler(event, context)
+                assert response["statusCode"] == 200, response
+        finally:
+            wiring.collaborators.reset()
+        return 0.0
+
+    measures: dict[str, Callable[[], float]] = {
+        name: partial(lambda name: cpu_seconds(partial(pages, name)) / PAGES_PER_SAMPLE, name) for name in galleries
+    }
+    return interleaved(measures, rounds=ROUNDS)
+
+
+def run() -> str:
+    urls = _per_url()
+    pages = _per_page()
+    url_ratio, page_ratio = ratios(urls, "ours", "botocore"), ratios(pages, "ours", "botocore")
+
+    def us(samples: list[float]) -> str:
+        return spread([value * 1e6 for value in samples]).value(1, " µs")
+
+    def ms(samples: list[float]) -> str:
+        return spread([value * 1e3 for value in samples]).value(2, " ms")
+
+    def met(ratio: float, target: float) -> str:
+        return "yes" if ratio <= target else "**no**"
+
+    return "\n".join(
+        [
+            "CPU time (`time.process_time`), botocore and our signer interleaved in one loop: "
+            f"{ROUNDS} rounds after a warm-up, the order alternating, the ratio taken in each round; medians with "
+            "their interquartile range. Same temporary credentials (with a session token), bucket and region.",
+            "",
+            "| measure | botocore | ours | ours ÷ botocore | target | met |",
+            "|---|---:|---:|---:|---:|---|",
+            f'| one presigned GET URL (`generate_presigned_url("get_object")` / `sign_get`), CPU per URL '
+            f"| {us(urls['botocore'])} | {us(urls['ours'])} | {url_ratio.ratio(3)} | ≤ {URL_TARGET}× "
+            f"| {met(url_ratio.median, URL_TARGET)} |",
+            f"| `GET /gallery` handler, one {PAGE}-item page ({2 * PAGE} URLs), records in memory, CPU per page "
+            f"| {ms(pages['botocore'])} | {ms(pages['ours'])} | {page_ratio.ratio()} | ≤ {PAGE_TARGET}× "
+            f"| {met(page_ratio.median, PAGE_TARGET)} |",
+            "",
+            "The page is the whole handler on an API Gateway HTTP API event: Powertools' routing and validation, "
+            "the cursor, the presenter and the JSON response, with the records answered by `tests.fakes.MemoryAssets`"
+            " (no AWS call at all); only the object store's `presign_get` differs. Our store is a bench-local "
+            "`ObjectStore` whose `presign_get` calls `QueryUrlSigner.sign_get` (the same URL, byte for byte, "
+            "`tests/unit/test_url_signing.py`); the signer is not wired into the functions yet.",
+        ]
+    )
+
+
+if __name__ == "__main__":
+    print(run())
