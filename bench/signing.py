@@ -2,8 +2,8 @@
 
 Both sign with the same temporary credentials (a session token, as on Lambda) for the same bucket and region. The
 page is the gallery handler itself (Powertools routing, the logic, the presenter, JSON) on an API Gateway event for
-50 ready items whose records are in memory; only the object store's presigning differs: botocore's, or our signer
-(`SignerStore` below, until the lead wires the signer into `ObjectStore.presign_get`).
+50 ready items whose records are in memory; only the object store's presigning differs: the real `ObjectStore`
+(our signer, cache-stable windows), or the same store presigning with botocore as it did before (`BotocoreStore`).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from functools import partial
 from typing import Any
 
 from bench.interleave import cpu_seconds, interleaved, ratios, spread
+from functions.system import LIMIT_DEFAULTS
 
 TITLE = "Signing cost (presigned GET URLs)"
 BUCKET = "gallery-media-123456789012"
@@ -24,6 +25,7 @@ URLS_PER_SAMPLE = 400
 PAGES_PER_SAMPLE = 10
 PAGE = 50
 URL_TARGET, PAGE_TARGET = 0.1, 0.3
+WINDOW = int(LIMIT_DEFAULTS["READ_URL_WINDOW_SECONDS"])
 KEYS = ("originals/user-1/01JD4YQ7W0000000000000000", "thumbs/dXNlci0x/01JD4YQ7W0000000000000000-r1.webp")
 
 
@@ -47,22 +49,33 @@ def _signer(client: Any) -> Any:
     )
 
 
-def signer_store(bucket: str, client: Any) -> Any:
-    """An `ObjectStore` whose presigned GETs come from our signer (the same URLs; everything else botocore's)."""
+def botocore_store(bucket: str, client: Any) -> Any:
+    """The `ObjectStore` as it was before #17: each read URL from botocore's `generate_presigned_url`, with the same
+    parameters ours signs (the window's signing time aside: botocore signs at the current instant)."""
+    from functions.common.read_urls import cache_control
     from functions.common.storage import ObjectStore, PresignedGet, attachment_disposition
 
-    signer = _signer(client)
-
-    class SignerStore(ObjectStore):
+    class BotocoreStore(ObjectStore):
         def presign_get(
-            self, *, key: str, ttl_seconds: int, now: datetime, download_name: str | None = None
+            self,
+            *,
+            key: str,
+            ttl_seconds: int,
+            now: datetime,
+            download_name: str | None = None,
+            version_id: str | None = None,
+            immutable: bool = False,
         ) -> PresignedGet:
-            query = {"response-content-disposition": attachment_disposition(download_name)} if download_name else {}
-            signed_at = now.astimezone(UTC).replace(microsecond=0)
-            url = signer.sign_get(key, signed_at=signed_at, expires_seconds=ttl_seconds, query=query)
+            control = cache_control(max_age_seconds=ttl_seconds, immutable=immutable or version_id is not None)
+            params = {"Bucket": bucket, "Key": key, "ResponseCacheControl": control}
+            if download_name is not None:
+                params["ResponseContentDisposition"] = attachment_disposition(download_name)
+            if version_id is not None:
+                params["VersionId"] = version_id
+            url = client.generate_presigned_url("get_object", Params=params, ExpiresIn=ttl_seconds)
             return PresignedGet(url=url, expires_at=now + timedelta(seconds=ttl_seconds))
 
-    return SignerStore(bucket, client=client)
+    return BotocoreStore(bucket, client=client)
 
 
 def _per_url() -> dict[str, list[float]]:
@@ -99,14 +112,20 @@ def _per_page() -> dict[str, list[float]]:
     start = datetime(2026, 12, 1, tzinfo=UTC)
     assets = MemoryAssets(
         *(
-            new_asset(created_at=start + timedelta(seconds=index), thumb_key=f"thumbs/k/{index}-r1.webp")
+            new_asset(
+                created_at=start + timedelta(seconds=index),
+                thumb_key=f"thumbs/k/{index}-r1.webp",
+                original_version_id=f"3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbr{index:02d}",
+            )
             for index in range(PAGE + 1)
         )
     )
     client = _client()
     galleries = {
-        "botocore": new_gallery(assets, ObjectStore(BUCKET, client=client), lambda: datetime.now(UTC)),
-        "ours": new_gallery(assets, signer_store(BUCKET, client), lambda: datetime.now(UTC)),
+        "botocore": new_gallery(assets, botocore_store(BUCKET, client), lambda: datetime.now(UTC)),
+        "ours": new_gallery(
+            assets, ObjectStore(BUCKET, client=client, read_url_window_seconds=WINDOW), lambda: datetime.now(UTC)
+        ),
     }
     event = http_event("GET", "/gallery", query={"limit": str(PAGE)})
     context = FakeContext()
@@ -158,9 +177,10 @@ def run() -> str:
             "",
             "The page is the whole handler on an API Gateway HTTP API event: Powertools' routing and validation, "
             "the cursor, the presenter and the JSON response, with the records answered by `tests.fakes.MemoryAssets`"
-            " (no AWS call at all); only the object store's `presign_get` differs. Our store is a bench-local "
-            "`ObjectStore` whose `presign_get` calls `QueryUrlSigner.sign_get` (the same URL, byte for byte, "
-            "`tests/unit/test_url_signing.py`); the signer is not wired into the functions yet.",
+            " (no AWS call at all); only the object store's `presign_get` differs. Ours is the functions' own "
+            f"`ObjectStore` (`QueryUrlSigner.sign_get` at the start of a {WINDOW} s window, the original pinned to "
+            "its version, a `response-cache-control`); botocore's is the same store presigning each URL with "
+            "`generate_presigned_url` and the same parameters, as the functions did before #17.",
         ]
     )
 

@@ -1,8 +1,8 @@
 """Thumbnail section of `make bench`: CPU ms per image for our pipeline, Pillow's full decode and sharp (libvips).
 
-The corpus is generated on first run into bench/.work (gitignored), and sharp is installed there with npm when
-missing. sharp runs in a small node script that reports its own CPU time (all threads) per image, with libvips'
-operation cache off so every repetition does the work.
+The preview part (#17) is bench/previews.py. The corpus is generated on first run into bench/.work (gitignored),
+and sharp is installed there with npm when missing. sharp runs in a small node script that reports its own CPU
+time (all threads) per image, with libvips' operation cache off so every repetition does the work.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter
 
+from bench import previews
 from bench.interleave import cpu_seconds, interleaved, ratios, spread
 
 TITLE = "Thumbnails (256px WebP)"
@@ -231,6 +232,7 @@ def run() -> str:
         f"(target <= {MEMORY_TARGET_MB} MB: {'met' if memory <= MEMORY_TARGET_MB else '**not met**'}); "
         f"a full Pillow decode of the same file grows it by {decode_memory:.1f} MB.",
     ]
+    lines += ["", *previews.section(paths, CASES, work=WORK, sharp=have_sharp)]
     if not have_sharp:
         lines.append("")
         lines.append("sharp could not be installed (no npm or no registry), so the sharp columns are empty.")

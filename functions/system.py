@@ -83,9 +83,14 @@ LIMIT_DEFAULTS: dict[str, str] = {
     "MAX_VIDEO_SECONDS": "14400",
     "TRASH_RETENTION_DAYS": "30",
     "THUMBNAIL_SIZE": "256",
+    # The viewer's preview (#17): its longest side; never larger than the original.
+    "PREVIEW_SIZE": "1440",
     "MAX_IMAGE_PIXELS": "50000000",
     "ASSET_HOST_ALLOWLIST": "",
     "READ_URL_TTL_SECONDS": "3600",
+    # Read URLs are signed at the start of a window this long (0 = off), so a listing repeats the URLs the browser
+    # has cached; each is then valid for the window plus the TTL (README, "Signed URLs").
+    "READ_URL_WINDOW_SECONDS": "3600",
     "UPLOAD_URL_TTL_SECONDS": "300",
     "DOWNLOAD_URL_TTL_SECONDS": "300",
     "INGEST_DEADLINE_SECONDS": "120",

@@ -311,6 +311,8 @@ class MemoryStore:
         self.announced: list[str] = []
         self.streamed: list[str] = []  # keys written with write_stream
         self.ranged_bytes = 0  # what read_range returned, in total
+        self.read_signings: list[tuple[str, str | None, bool]] = []  # (key, version id, immutable) of each read URL
+        self.current_versions: dict[str, str] = {}
         self.down = False
 
     @property
@@ -318,9 +320,17 @@ class MemoryStore:
         return "memory-media"
 
     def presign_get(
-        self, *, key: str, ttl_seconds: int, now: datetime, download_name: str | None = None
+        self,
+        *,
+        key: str,
+        ttl_seconds: int,
+        now: datetime,
+        download_name: str | None = None,
+        version_id: str | None = None,
+        immutable: bool = False,
     ) -> PresignedGet:
         url = f"https://media.invalid/{key}?ttl={ttl_seconds}" + (f"&download={download_name}" if download_name else "")
+        self.read_signings.append((key, version_id, immutable))
         return PresignedGet(url=url, expires_at=now + timedelta(seconds=ttl_seconds))
 
     def presign_post(
@@ -365,6 +375,10 @@ class MemoryStore:
         if self.down:
             raise TransientError("S3 is down")
         return [ObjectVersion(key, "null")] if key in self.objects else []
+
+    def head(self, key: str) -> dict[str, Any] | None:
+        """HeadObject: the current version's id is `current_versions[key]` (a test sets it), else "null"."""
+        return {"VersionId": self.current_versions.get(key, "null")} if key in self.objects else None
 
     def delete_batch(self, versions: list[ObjectVersion]) -> set[str]:
         if self.down:

@@ -24,6 +24,7 @@ from devserver.iam.operations import Arns, UnmappedOperation, implicit_listing, 
 from devserver.iam.policies import REGION, REVOKE_VARIABLE, LocalNames, local_policies, parse_revocations
 from devserver.iam.policy import Request, allowing_statement
 from devserver.iam.principal import acting_as, current_principal, set_principal
+from functions.common import read_urls
 from infra.capabilities import StatementSpec
 
 __all__ = ["UnmappedOperation", "acting_as", "enforcing", "install", "set_principal", "uninstall"]
@@ -50,10 +51,13 @@ def install(names: LocalNames, *, infer_from_stack: bool = False, revoke: str | 
         _originals["call"] = BaseClient._make_api_call
         _originals["url"] = signers.generate_presigned_url
         _originals["post"] = signers.generate_presigned_post
+        _originals["read_url"] = read_urls.ReadUrls.sign
         BaseClient._make_api_call = _make_api_call  # type: ignore[method-assign]
         # Client classes take these from the module when they are built, so clients made after install see them.
         signers.generate_presigned_url = _generate_presigned_url
         signers.generate_presigned_post = _generate_presigned_post
+        # Our own read URLs (functions/common/read_urls.py) skip botocore's presigning: checked the same way.
+        read_urls.ReadUrls.sign = _sign_read_url  # type: ignore[method-assign]
 
 
 def uninstall() -> None:
@@ -185,6 +189,13 @@ def _generate_presigned_url(self: Any, ClientMethod: str, Params: Any = None, *a
     if operation is not None:
         _presign_check(self, operation, Params or {})
     return _originals["url"](self, ClientMethod, Params, *args, **kwargs)
+
+
+def _sign_read_url(self: read_urls.ReadUrls, key: str, **kwargs: Any) -> Any:
+    version = kwargs.get("version_id")
+    params = {"Bucket": self.bucket, "Key": key} | ({"VersionId": version} if version else {})
+    _presign_check(self.client, "GetObject", params)
+    return _originals["read_url"](self, key, **kwargs)
 
 
 def _generate_presigned_post(self: Any, Bucket: str, Key: str, *args: Any, **kwargs: Any) -> Any:

@@ -150,13 +150,15 @@ class S3Gate:
         )
         accepted = querysig.check_presigned(request, region=self._region, secrets=self._secrets, now=self._clock())
         action = _QUERY_ACTIONS.get(method) if key else None
+        if action == "s3:GetObject" and any(name == "versionId" for name, _ in query):
+            action = "s3:GetObjectVersion"  # a version's read is its own permission
         if action is None:
             raise access_denied()  # bucket-level presigned requests: nothing of ours makes them
         if method == "PUT":
             _check_put_body(environ, query)
         context = self._context("REST-QUERY-STRING", accepted.signed_at)
         function = self._authorize(accepted.access_key, action, f"arn:aws:s3:::{bucket}/{key}", context)
-        if action != "s3:GetObject" or function is None:
+        if action not in ("s3:GetObject", "s3:GetObjectVersion") or function is None:
             return self._app(environ, start_response)
         implied = implicit_listing(bucket, key, context)
         listing = (function, implied.resource, dict(implied.context))

@@ -39,7 +39,7 @@ class DeletionFailed(TransientError):
 
 def object_keys(asset: Asset) -> list[str]:
     """Every object an asset may own: the original and each derivative."""
-    return [asset.original_key, asset.thumb_object_key]
+    return [asset.original_key, asset.thumb_object_key, *([asset.preview_key] if asset.preview_key else [])]
 
 
 def delete_objects_forever(keys: Iterable[str], *, store: ObjectDeleter) -> None:

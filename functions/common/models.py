@@ -118,6 +118,8 @@ class Asset(AssetContent):
     deleting: bool = False
     # The S3 eTag of the original that the recorded facts (sha256, size, mime, dimensions, thumbnail) describe.
     original_etag: str | None = None
+    # The S3 version of that original (#17): read URLs of the original pin it, so a URL never shows other bytes.
+    original_version_id: str | None = None
     # How often the sweep re-announced the original while it stayed unfinished; reset when it finishes.
     retriggers: int = 0
     # The size of the stored original this record counts towards its owner's usage (0 until it is stored).
@@ -125,6 +127,9 @@ class Asset(AssetContent):
     # The thumbnail's random object key, recorded with the facts it shows (a URL of it reveals neither owner nor id);
     # None before the first thumbnail, or for one made before keys were random (see `thumb_object_key`).
     thumb_key: str | None = None
+    # The viewer's preview (#17): a WebP at most PREVIEW_SIZE on its longest side, at a random key like the thumbnail,
+    # recorded in the same write; None before it, for a video, or for an asset processed before previews existed.
+    preview_key: str | None = None
     # A multipart upload's (#16), while and after it is open: S3's upload id, the size of every part but the last,
     # and how many parts there are (functions/multipart). None for every other asset.
     upload_id: str | None = None
@@ -160,6 +165,8 @@ class AssetOut(CamelModel, AssetContent):
     purge_at: UtcDatetime | None = None
     url: str | None = None
     thumb_url: str | None = None
+    # The preview for the viewer (#17), once the thumbnail function recorded one; null otherwise (use `url`).
+    preview_url: str | None = None
     # True when a request brought bytes this user already has: the existing asset is returned instead.
     duplicate: bool | None = None
 

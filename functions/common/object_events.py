@@ -189,6 +189,22 @@ class AnnouncedOriginals(CurrentObjects, Protocol):
     def bucket(self) -> str: ...
 
     def delete_many(self, keys: Iterable[str]) -> int: ...
+    def head(self, key: str) -> dict[str, Any] | None: ...
+
+
+def _repinned(
+    stored: StoredAsset, created: CreatedObject, *, repository: AssetRecords, store: AnnouncedOriginals
+) -> str:
+    """The same bytes stored again as a new version (a retried upload, a copy onto itself): the record's URLs follow
+    it once it is the current one, since a replaced version expires with the bucket's lifecycle rule (#17)."""
+    if created.version_id in (None, stored.asset.original_version_id):
+        return "skipped"
+    # Existence first: HeadObject of a missing key is a 403 to a role that may not list the bucket.
+    head = store.head(created.key) if store.stat(created.key) is not None else None
+    if head is None or head.get("VersionId") != created.version_id:
+        return "skipped"  # not (or no longer) the current version: a later event says which is
+    repository.replace(stored, stored.asset.model_copy(update={"original_version_id": created.version_id}))
+    return "repinned"
 
 
 @dataclass(frozen=True)
@@ -221,7 +237,7 @@ def admit(
     if asset.deleting or asset.status not in UNFINISHED_STATUSES | REPLACEABLE_STATUSES:
         return "skipped"
     if asset.status in REPLACEABLE_STATUSES and asset.original_etag == created.etag:
-        return "skipped"
+        return _repinned(stored, created, repository=repository, store=store)
     # A listing, not HeadObject: to this role a missing key would be a 403 (retried for ever), not a 404.
     info = store.stat(created.key)
     if info is None:

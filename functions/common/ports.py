@@ -182,7 +182,14 @@ class ReadSigner(Protocol):
     """Signs short-lived read URLs (what `present` needs)."""
 
     def presign_get(
-        self, *, key: str, ttl_seconds: int, now: datetime, download_name: str | None = None
+        self,
+        *,
+        key: str,
+        ttl_seconds: int,
+        now: datetime,
+        download_name: str | None = None,
+        version_id: str | None = None,
+        immutable: bool = False,
     ) -> PresignedGet: ...
 
 
@@ -260,6 +267,7 @@ class ThumbnailStore(ObjectWriter, ObjectDeleter, Protocol):
     def stat(self, key: str) -> ObjectInfo | None: ...
     def read(self, key: str, *, etag: str | None = None) -> bytes: ...
     def delete_many(self, keys: Iterable[str]) -> int: ...
+    def head(self, key: str) -> dict[str, Any] | None: ...  # the current version's id (#17)
 
 
 class RangeReads(Protocol):
@@ -276,6 +284,7 @@ class VideoStore(RangeReads, ObjectWriter, ObjectDeleter, Protocol):
 
     def stat(self, key: str) -> ObjectInfo | None: ...
     def delete_many(self, keys: Iterable[str]) -> int: ...
+    def head(self, key: str) -> dict[str, Any] | None: ...  # the current version's id (#17)
 
 
 # The real-time connections table and the WebSocket API's `@connections`

@@ -44,6 +44,7 @@ class ApiSettings(ImageSizeSettings):
     """The API functions: presigning and upload limits (the cursors' key is no setting: common/cursor_secret)."""
 
     read_url_ttl_seconds: int = Field(alias="READ_URL_TTL_SECONDS", ge=60, le=3600)
+    read_url_window_seconds: int = Field(alias="READ_URL_WINDOW_SECONDS", ge=0, le=86400)
     upload_url_ttl_seconds: int = Field(alias="UPLOAD_URL_TTL_SECONDS", ge=30, le=300)
     download_url_ttl_seconds: int = Field(alias="DOWNLOAD_URL_TTL_SECONDS", ge=10, le=300)
     # Each user's quota (0 = no limit): what sign, upload and ingest refuse past, and what GET /usage shows.
@@ -62,17 +63,19 @@ class MultipartSettings(ApiSettings):
 
 
 class ThumbnailSettings(ImageSizeSettings):
-    """The thumbnail function: box size and the decode limit."""
+    """The thumbnail function: box sizes (thumbnail and preview) and the decode limit."""
 
     thumbnail_size: int = Field(alias="THUMBNAIL_SIZE", ge=16, le=2048)
+    preview_size: int = Field(default=int(LIMIT_DEFAULTS["PREVIEW_SIZE"]), alias="PREVIEW_SIZE", ge=16, le=8192)
     max_image_pixels: int = Field(alias="MAX_IMAGE_PIXELS", ge=1)
     idempotency_table_name: str = Field(alias="IDEMPOTENCY_TABLE_NAME", min_length=1)
 
 
 class VideoSettings(ImageSizeSettings):
-    """The video function (#16): poster size, and the limits it checks from the container header before decoding."""
+    """The video function (#16): poster sizes, and the limits it checks from the container header before decoding."""
 
     thumbnail_size: int = Field(alias="THUMBNAIL_SIZE", ge=16, le=2048)
+    preview_size: int = Field(default=int(LIMIT_DEFAULTS["PREVIEW_SIZE"]), alias="PREVIEW_SIZE", ge=16, le=8192)
     max_video_pixels: int = Field(alias="MAX_VIDEO_PIXELS", ge=1)
     max_video_seconds: int = Field(alias="MAX_VIDEO_SECONDS", ge=1)
     idempotency_table_name: str = Field(alias="IDEMPOTENCY_TABLE_NAME", min_length=1)
@@ -123,6 +126,7 @@ class RealtimeSettings(BaseSettings):
     # The notifier's `@connections` endpoint (the stage's https URL) is not a setting: botocore reads the standard
     # `AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI` itself, deployed and locally alike.
     read_url_ttl_seconds: int = Field(alias="READ_URL_TTL_SECONDS", ge=60, le=3600)
+    read_url_window_seconds: int = Field(alias="READ_URL_WINDOW_SECONDS", ge=0, le=86400)
 
 
 class RealtimeTicketSettings(RealtimeSettings):

@@ -15,6 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.common.clients import aws_client
 from functions.common.errors import TransientError
+from functions.common.read_urls import ReadUrls
 
 _MAX_DELETE_BATCH = 1000
 _MISSING = ("404", "NoSuchKey", "NotFound")
@@ -65,9 +66,10 @@ def attachment_disposition(filename: str) -> str:
 class ObjectStore:
     """S3 operations on one bucket."""
 
-    def __init__(self, bucket: str, client: Any | None = None) -> None:
+    def __init__(self, bucket: str, client: Any | None = None, *, read_url_window_seconds: int = 0) -> None:
         self.bucket = bucket
         self._s3 = client or aws_client("s3", config=Config(signature_version="s3v4"))
+        self._read_urls = ReadUrls(self._s3, bucket, window_seconds=read_url_window_seconds)
 
     def presign_post(
         self,
@@ -100,13 +102,27 @@ class ObjectStore:
         return PresignedPost(url=post["url"], fields=post["fields"], expires_at=now + timedelta(seconds=ttl_seconds))
 
     def presign_get(
-        self, *, key: str, ttl_seconds: int, now: datetime, download_name: str | None = None
+        self,
+        *,
+        key: str,
+        ttl_seconds: int,
+        now: datetime,
+        download_name: str | None = None,
+        version_id: str | None = None,
+        immutable: bool = False,
     ) -> PresignedGet:
-        params: dict[str, str] = {"Bucket": self.bucket, "Key": key}
-        if download_name is not None:
-            params["ResponseContentDisposition"] = attachment_disposition(download_name)
-        url = self._s3.generate_presigned_url("get_object", Params=params, ExpiresIn=ttl_seconds)
-        return PresignedGet(url=url, expires_at=now + timedelta(seconds=ttl_seconds))
+        """A read URL, stable for the window (a download: signed now); `immutable`: the key's bytes never change."""
+        query = {} if download_name is None else {"response-content-disposition": attachment_disposition(download_name)}
+        url, expires_at = self._read_urls.sign(
+            key,
+            ttl_seconds=ttl_seconds,
+            now=now,
+            query=query,
+            version_id=version_id,
+            immutable=immutable,
+            stable=download_name is None,
+        )
+        return PresignedGet(url=url, expires_at=expires_at)
 
     def head(self, key: str) -> dict[str, Any] | None:
         try:

@@ -1,4 +1,5 @@
-"""Thumbnail (and poster) objects follow the record: each has a random key, and only the key the asset records is kept.
+"""Thumbnail (and poster) and preview objects follow the record: each has a random key, and only the keys the asset
+records are kept (the thumbnail and the preview are written together and recorded in one write).
 
 A thumbnail is written before the conditional write that records it. Once the write holds, the thumbnail it
 replaces goes (every version: the bucket is versioned); when it does not hold (the asset moved on, vanished, or a
@@ -27,11 +28,23 @@ def superseded_thumb(replaced: Asset) -> str | None:
 def _recorded(key: str, prior: Asset, *, repository: AssetRecords) -> bool:
     """Whether the asset records `key` now (after an error the write may still have held); True if that is unknown."""
     try:
-        return repository.get(prior.owner, prior.id).asset.thumb_key == key
+        return key in _derivatives(repository.get(prior.owner, prior.id).asset)
     except NotFound:
         return False
     except Exception:  # a thumbnail nobody records costs bytes; a record pointing at nothing costs the owner an image
         return True
+
+
+def _derivatives(asset: Asset) -> tuple[str | None, str | None]:
+    """The thumbnail (poster) and preview keys an asset records."""
+    return asset.thumb_key, asset.preview_key
+
+
+def _superseded(update: dict[str, Any], replaced: Asset, written: list[str]) -> list[str]:
+    """The derivatives `update` replaced: each it sets (to a key or None) whose previous object it does not keep."""
+    old = [superseded_thumb(replaced) if "thumb_key" in update else None]
+    old.append(replaced.preview_key if "preview_key" in update else None)
+    return [key for key in old if key is not None and key not in written]
 
 
 def record(
@@ -43,17 +56,17 @@ def record(
     store: ObjectDeleter,
 ) -> str:
     """`write()` the update (it returns the outcome and the asset it replaced, None when it did not write), then
-    delete the thumbnail made obsolete: the replaced one when the write held, else the one `update` brought."""
-    written: str | None = update.get("thumb_key")
+    delete the thumbnail and preview made obsolete: the replaced ones if the write held, else those `update` brought."""
+    written = [key for key in (update.get("thumb_key"), update.get("preview_key")) if key]
     try:
         outcome, replaced = write()
     except Exception:
-        if written and not _recorded(written, prior, repository=repository):
-            delete_objects_forever([written], store=store)
+        if written and not _recorded(written[0], prior, repository=repository):
+            delete_objects_forever(written, store=store)
         raise
     if replaced is None:
         if written:
-            delete_objects_forever([written], store=store)
-    elif "thumb_key" in update and (old := superseded_thumb(replaced)) not in (None, written):
-        delete_objects_forever([old], store=store)
+            delete_objects_forever(written, store=store)
+    elif old := _superseded(update, replaced, written):
+        delete_objects_forever(old, store=store)
     return outcome

@@ -57,17 +57,21 @@ class ObjectUrls:
     host: str
 
     @classmethod
-    def learned_from(cls, s3_client: Any, bucket: str) -> ObjectUrls:
-        """Ask botocore once where it points GET URLs of `bucket` (endpoint, region, path or virtual-host style)."""
-        url = s3_client.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": _PROBE_KEY})
+    def learned_from(cls, s3_client: Any, bucket: str, key: str = _PROBE_KEY) -> ObjectUrls:
+        """Ask botocore once where it points GET URLs of `bucket` (endpoint, region, path or virtual-host style).
+
+        `key`: the probe's, best one the caller may read (the local IAM judges every presigned URL as it is made).
+        """
+        url = s3_client.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key})
         parts = urlsplit(url)
-        if not parts.path.endswith(_PROBE_KEY):
+        quoted = _quote(key, safe="/~")
+        if not parts.path.endswith(quoted):
             raise ValueError(f"unexpected presigned URL shape: {parts.path}")
         host = parts.hostname or ""
         default_port = {"http": 80, "https": 443}.get(parts.scheme)
         if parts.port is not None and parts.port != default_port:
             host = f"{host}:{parts.port}"
-        return cls(f"{parts.scheme}://{parts.netloc}", parts.path[: -len(_PROBE_KEY)], host)
+        return cls(f"{parts.scheme}://{parts.netloc}", parts.path[: -len(quoted)], host)
 
 
 class QueryUrlSigner:

@@ -11,17 +11,22 @@ from typing import Any, Generic, TypeVar
 
 from functions.common.clock import utc_now
 from functions.common.repository import AssetRepository
-from functions.common.settings import BaseSettings
+from functions.common.settings import ApiSettings, BaseSettings
 from functions.common.storage import ObjectStore
 
 T = TypeVar("T")
+
+
+def read_url_window(settings: BaseSettings) -> int:
+    """The API functions' read URLs are cache-stable for a window; the event functions sign none."""
+    return settings.read_url_window_seconds if isinstance(settings, ApiSettings) else 0
 
 
 def data_access(settings: BaseSettings) -> dict[str, Any]:
     """The collaborators every function works with: the asset table, the media bucket and the clock."""
     return {
         "repository": AssetRepository(settings.asset_table_name),
-        "store": ObjectStore(settings.media_bucket_name),
+        "store": ObjectStore(settings.media_bucket_name, read_url_window_seconds=read_url_window(settings)),
         "clock": utc_now,
     }
 

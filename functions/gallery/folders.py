@@ -10,6 +10,7 @@ from pydantic import AfterValidator, StringConstraints
 from functions.common.errors import Conflict, FolderNotFound, NotFound
 from functions.common.ids import is_ulid, new_ulid
 from functions.common.models import CamelModel, Folder, FolderOut
+from functions.common.presenter import thumb_url
 from functions.common.retries import retry_on_conflict
 from functions.gallery.logic import Gallery
 from functions.system import MAX_FOLDER_NAME, MAX_FOLDERS
@@ -49,7 +50,7 @@ def show_folder(folder: Folder, *, gallery: Gallery) -> FolderOut:
     url = None
     if cover is not None:
         now, ttl = gallery.clock(), gallery.read_ttl_seconds
-        url = gallery.store.presign_get(key=cover.thumb_object_key, ttl_seconds=ttl, now=now).url
+        url = thumb_url(cover, store=gallery.store, ttl_seconds=ttl, now=now).url
     return FolderOut(
         id=folder.id,
         name=folder.name,

@@ -25,7 +25,7 @@ from functions.common.formats import AssetKind
 from functions.common.ids import is_ulid
 from functions.common.models import STORED_STATUSES, Asset, AssetOut, AssetStatus, AssetType, CamelModel, View
 from functions.common.ports import GalleryRecords, GalleryStore, Quota, StoredAsset
-from functions.common.presenter import present
+from functions.common.presenter import original_url, present
 from functions.common.quota import DEFAULT_QUOTA
 from functions.common.retries import FinalConflict, retry_on_conflict
 from functions.common.sweep import retrigger
@@ -250,9 +250,8 @@ def download_url(*, owner: str, asset_id: str, gallery: Gallery) -> str:
     if asset.status not in STORED_STATUSES:
         raise NotReady("The original is not stored yet.")
     name = asset.filename or asset.id
-    return gallery.store.presign_get(
-        key=asset.original_key, ttl_seconds=gallery.download_ttl_seconds, now=gallery.clock(), download_name=name
-    ).url
+    ttl, now = gallery.download_ttl_seconds, gallery.clock()
+    return original_url(asset, store=gallery.store, ttl_seconds=ttl, now=now, download_name=name).url
 
 
 def empty_trash(*, owner: str, gallery: Gallery) -> EmptyTrashResponse:

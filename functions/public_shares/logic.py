@@ -59,6 +59,7 @@ class PublicItem(CamelModel):
     height: int | None = None
     placeholder: Placeholder | None = None
     thumb_url: str | None = None
+    preview_url: str | None = None  # #17: the viewer's larger WebP, absent when the asset has none
     download_url: str | None = None
     prompt: str | None = None
     model: str | None = None
@@ -194,8 +195,13 @@ def _item(share: ShareRecord, token: str, asset: Asset, public: PublicShares) ->
     item: dict[str, Any] = {"alias": alias, "width": asset.width, "height": asset.height, "thumb_url": None}
     item["placeholder"] = asset.placeholder
     if asset.thumb_key is not None:  # an older thumbnail's key holds the owner and the id: never handed out
-        signed = public.store.presign_get(key=asset.thumb_key, ttl_seconds=public.read_ttl_seconds, now=public.clock())
+        ttl, now = public.read_ttl_seconds, public.clock()
+        signed = public.store.presign_get(key=asset.thumb_key, ttl_seconds=ttl, now=now, immutable=True)
         item["thumb_url"] = signed.url
+    if asset.preview_key is not None:  # random like the thumbnail's, re-encoded without metadata
+        ttl, now = public.read_ttl_seconds, public.clock()
+        signed = public.store.presign_get(key=asset.preview_key, ttl_seconds=ttl, now=now, immutable=True)
+        item["preview_url"] = signed.url
     if _downloadable(share, asset):
         item["download_url"] = f"/public/shares/{token}/items/{alias}/download"
     if share.show_metadata:
@@ -237,4 +243,6 @@ def download_url(*, token: str, alias: str, access: str | None, public: PublicSh
     key, _, extension = copy.partition("#")  # the copy's key and its file extension, as remembered
     name = f"{alias}.{extension}"
     now = public.clock()
-    return public.store.presign_get(key=key, ttl_seconds=public.download_ttl_seconds, now=now, download_name=name).url
+    # A copy is written once at a random key: its bytes never change.
+    ttl = public.download_ttl_seconds
+    return public.store.presign_get(key=key, ttl_seconds=ttl, now=now, download_name=name, immutable=True).url

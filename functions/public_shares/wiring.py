@@ -19,7 +19,7 @@ def build(settings: SharesSettings | None = None) -> PublicShares:
     return PublicShares(
         shares=ShareRepository(settings.asset_table_name),
         assets=AssetRepository(settings.asset_table_name),
-        store=ObjectStore(settings.media_bucket_name),
+        store=ObjectStore(settings.media_bucket_name, read_url_window_seconds=settings.read_url_window_seconds),
         clock=utc_now,
         strip=partial(strip_metadata, max_pixels=settings.max_image_pixels),
         read_ttl_seconds=settings.read_url_ttl_seconds,

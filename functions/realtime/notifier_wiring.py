@@ -16,7 +16,7 @@ def build(settings: RealtimeSettings | None = None) -> Notifier:
     return Notifier(
         connections=ConnectionRepository(settings.connections_table_name),
         poster=ConnectionsApi(),
-        store=ObjectStore(settings.media_bucket_name),
+        store=ObjectStore(settings.media_bucket_name, read_url_window_seconds=settings.read_url_window_seconds),
         clock=utc_now,
         read_ttl_seconds=settings.read_url_ttl_seconds,
     )

@@ -15,6 +15,7 @@ from functions.common.formats import AssetKind
 from functions.common.ids import is_ulid
 from functions.common.models import (
     STORED_STATUSES,
+    Asset,
     AssetOut,
     AssetStatus,
     CamelModel,
@@ -52,6 +53,7 @@ class SignUploadResponse(CamelModel):
 class ReadVariant(StrEnum):
     ORIGINAL = "original"
     THUMB = "thumb"
+    PREVIEW = "preview"  # #17: only assets with a recorded preview; others are `missing` (the client falls back)
 
 
 class SignReadRequest(CamelModel):
@@ -114,6 +116,15 @@ def sign_upload(*, owner: str, request: SignUploadRequest, signer: Signer) -> Si
     return SignUploadResponse(asset=present(asset, by=signer), upload=slot)
 
 
+def _variant_key(asset: Asset, variant: ReadVariant) -> str | None:
+    """The object a variant names for a stored asset; None while it has none (thumb/preview before `ready`)."""
+    if variant == ReadVariant.ORIGINAL:
+        return asset.original_key
+    if asset.status != AssetStatus.READY:
+        return None
+    return asset.thumb_object_key if variant == ReadVariant.THUMB else asset.preview_key
+
+
 def sign_read(*, owner: str, request: SignReadRequest, signer: Signer) -> SignReadResponse:
     """Fresh read URLs for the caller's assets that have the variant; every other id is `missing`."""
     now = signer.clock()
@@ -127,10 +138,16 @@ def sign_read(*, owner: str, request: SignReadRequest, signer: Signer) -> SignRe
         if asset is None or asset.status not in STORED_STATUSES:
             missing.append(asset_id)
             continue
-        if request.variant == ReadVariant.THUMB and asset.status != AssetStatus.READY:
+        key = _variant_key(asset, request.variant)
+        if key is None:
             missing.append(asset_id)
             continue
-        key = asset.original_key if request.variant == ReadVariant.ORIGINAL else asset.thumb_object_key
-        signed = signer.store.presign_get(key=key, ttl_seconds=signer.read_ttl_seconds, now=now)
+        signed = signer.store.presign_get(
+            key=key,
+            ttl_seconds=signer.read_ttl_seconds,
+            now=now,
+            version_id=asset.original_version_id if key == asset.original_key else None,
+            immutable=key in (asset.thumb_key, asset.preview_key),  # random keys: their bytes never change
+        )
         urls[asset_id] = SignedUrl(url=signed.url, expires_at=signed.expires_at)
     return SignReadResponse(urls=urls, missing=missing)

@@ -1,8 +1,9 @@
-"""The thumbnail itself: a WebP no larger than the box, in sRGB, oriented as displayed, without metadata.
+"""The thumbnail and the preview: WebPs no larger than their box, in sRGB, oriented as displayed, without metadata.
 
 Order matters for speed: shrink first (JPEG decodes at 1/2, 1/4 or 1/8 scale through `draft`), then fix
 orientation and colours on the small image. Orienting or converting first forces a full-size decode (~3x).
 A progressive JPEG drafted to 1/8 is decoded from its DC scans alone (about half the time).
+With a preview box (#17), the image is decoded once for the preview, and the thumbnail is shrunk from the preview.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class Thumbnail:
     height: int
     mime: str
     placeholder: Placeholder
+    preview: bytes | None = None  # the preview WebP, when a preview box was given
 
 
 @lru_cache(maxsize=32)
@@ -135,17 +137,27 @@ def _encode_webp(image: Image.Image) -> bytes:
     return out.getvalue()
 
 
-def make_thumbnail(data: bytes, *, box: int, max_pixels: int) -> Thumbnail:
-    """Decode `data` under `max_pixels` and return a WebP no larger than `box` on its longest side.
+def make_thumbnail(data: bytes, *, box: int, max_pixels: int, preview_box: int | None = None) -> Thumbnail:
+    """Decode `data` under `max_pixels` and return a WebP no larger than `box` on its longest side; with
+    `preview_box`, also a preview WebP no larger than it (nor than the original), the thumbnail shrunk from it.
 
     Everything, encoding and the placeholder included, runs behind `decoding()`: Pillow decodes lazily, so a
     truncated file may only fail when the pixels are first needed (in the encoder), and must still be `ImageRejected`.
     """
     with decoding():
-        return _thumbnail_of(data, box=box, max_pixels=max_pixels)
+        # A preview box no larger than the thumbnail's makes no preview (the asset shows its original instead).
+        decode_box = preview_box if preview_box is not None and preview_box > box else box
+        large, width, height, mime = _displayed(data, box=decode_box, max_pixels=max_pixels)
+        if decode_box == box:
+            return Thumbnail(_encode_webp(large), width, height, mime, make_placeholder(large))
+        # The preview is already oriented and in sRGB: the thumbnail is one more (small) resize of it.
+        shown = large.copy()
+        shown.thumbnail((box, box), Image.Resampling.BICUBIC, reducing_gap=REDUCING_GAP)
+        return Thumbnail(_encode_webp(shown), width, height, mime, make_placeholder(shown), preview=_encode_webp(large))
 
 
-def _thumbnail_of(data: bytes, *, box: int, max_pixels: int) -> Thumbnail:
+def _displayed(data: bytes, *, box: int, max_pixels: int) -> tuple[Image.Image, int, int, str]:
+    """The image no larger than `box`, oriented and in sRGB; the original's displayed width, height and MIME type."""
     with opened_image(data, max_pixels=max_pixels) as image:
         mime = MIME_BY_FORMAT[image.format or ""]
         orientation = orientation_of(image)
@@ -159,7 +171,4 @@ def _thumbnail_of(data: bytes, *, box: int, max_pixels: int) -> Thumbnail:
             with opened_image(coarse, max_pixels=max_pixels) as reduced:
                 _draft(reduced, box)
                 small = _shrunk(reduced, box)
-        shown = _oriented(_display_colours(small, icc_profile), orientation)
-    return Thumbnail(
-        webp=_encode_webp(shown), width=width, height=height, mime=mime, placeholder=make_placeholder(shown)
-    )
+        return _oriented(_display_colours(small, icc_profile), orientation), width, height, mime

@@ -3,8 +3,9 @@
 S3 delivers at least once and out of order, so every step is safe to repeat: a duplicate event is answered
 from the idempotency store, an event for an object replaced since is skipped, and the asset is only written
 with a conditional write: forward from `pending`/`processing`, or again when its original's bytes changed.
-Each thumbnail gets a new random key, recorded in that write; the key it replaces is deleted once the write holds,
-and one written for a write that did not hold is deleted at once, so a repeat leaves no object behind.
+Each thumbnail (and its preview, #17) gets a new random key, recorded in that write; the key it replaces is
+deleted once the write holds, and one written for a write that did not hold is deleted at once, so a repeat
+leaves no object behind.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common import thumb_recording as recording
 from functions.common.clock import Clock
+from functions.common.deletion import delete_objects_forever
 from functions.common.formats import AssetKind
 from functions.common.images import ImageRejected
 from functions.common.models import AssetError, AssetStatus
@@ -55,6 +57,7 @@ class Thumbnailer:
     max_bytes: int
     idempotency_store: BasePersistenceLayer | None = None  # None: no duplicate suppression (unit tests only)
     make: Callable[..., Thumbnail] = make_thumbnail
+    preview_box: int | None = None  # the preview's longest side (#17); None: no preview (older unit tests)
 
 
 def _failure(code: str, message: str, *, thumbnailer: Thumbnailer) -> dict[str, Any]:
@@ -64,19 +67,33 @@ def _failure(code: str, message: str, *, thumbnailer: Thumbnailer) -> dict[str, 
         "error": AssetError(code=code, message=message),
         "retriggers": 0,
         "thumb_key": None,  # no thumbnail describes these bytes; one of earlier bytes is deleted with the write
+        "preview_key": None,  # nor a preview
     }
 
 
 def _render(stored: StoredAsset, data: bytes, sha256: str, *, thumbnailer: Thumbnailer) -> dict[str, Any]:
     """Make and store the thumbnail; the update that marks the asset ready, or failed for a poison image."""
     try:
-        thumb = thumbnailer.make(data, box=thumbnailer.box, max_pixels=thumbnailer.max_pixels)
+        thumb = thumbnailer.make(
+            data, box=thumbnailer.box, max_pixels=thumbnailer.max_pixels, preview_box=thumbnailer.preview_box
+        )
     except ImageRejected as rejected:
         return _failure(rejected.code, rejected.message, thumbnailer=thumbnailer)
+    # The preview shares the thumbnail's prefix and key shape: the same grants, and its key reveals nothing either.
+    preview_key = None
+    if thumb.preview is not None:
+        preview_key = new_thumb_key()
+        thumbnailer.store.write(preview_key, thumb.preview, "image/webp")
     key = new_thumb_key()
-    thumbnailer.store.write(key, thumb.webp, "image/webp")
+    try:
+        thumbnailer.store.write(key, thumb.webp, "image/webp")
+    except Exception:
+        if preview_key is not None:  # recorded nowhere: it goes now rather than stay an orphan
+            delete_objects_forever([preview_key], store=thumbnailer.store)
+        raise
     return {
         "thumb_key": key,
+        "preview_key": preview_key,
         "status": AssetStatus.READY,
         "updated_at": thumbnailer.clock(),
         "width": thumb.width,
@@ -101,11 +118,11 @@ def _update_for(stored: StoredAsset, created: CreatedObject, size: int, *, thumb
         data = thumbnailer.store.read(created.key, etag=created.etag)  # exactly the announced bytes, or ObjectChanged
         sha256 = hashlib.sha256(data).hexdigest()
         if replacing and sha256 == asset.sha256:  # the same bytes under another eTag: nothing to redo
-            return {"status": asset.status, "original_etag": created.etag}
+            return {"status": asset.status, "original_etag": created.etag, "original_version_id": created.version_id}
         update = _render(stored, data, sha256, thumbnailer=thumbnailer)
     if replacing and update["status"] == AssetStatus.FAILED:  # what described the previous bytes goes with them
         update |= {"sha256": sha256, "size": size, "width": None, "height": None, "placeholder": None}
-    return update | {"original_etag": created.etag}
+    return update | {"original_etag": created.etag, "original_version_id": created.version_id}
 
 
 def process_created(created: CreatedObject, *, thumbnailer: Thumbnailer) -> str:

@@ -15,6 +15,7 @@ def build(settings: ThumbnailSettings | None = None) -> Thumbnailer:
     return Thumbnailer(
         **data_access(settings),
         box=settings.thumbnail_size,
+        preview_box=settings.preview_size,
         max_pixels=settings.max_image_pixels,
         max_bytes=settings.max_image_bytes,
         idempotency_store=DynamoDBPersistenceLayer(

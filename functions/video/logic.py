@@ -24,6 +24,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common import thumb_recording as recording
 from functions.common.clock import Clock
+from functions.common.deletion import delete_objects_forever
 from functions.common.formats import AssetKind
 from functions.common.models import AssetError, AssetStatus
 from functions.common.object_events import (
@@ -56,6 +57,7 @@ class VideoProcessor:
     limits: VideoLimits
     idempotency_store: BasePersistenceLayer | None = None  # None: no duplicate suppression (unit tests only)
     make: Callable[..., VideoFacts] = make_poster
+    preview_box: int | None = None  # the viewer's poster (#17); None: none (older unit tests)
     block_bytes: int = BLOCK_BYTES
 
 
@@ -66,15 +68,26 @@ def _failure(code: str, message: str, *, videos: VideoProcessor) -> dict[str, An
         "error": AssetError(code=code, message=message),
         "retriggers": 0,
         "thumb_key": None,  # no poster describes these bytes; one of earlier bytes is deleted with the write
+        "preview_key": None,  # nor a preview
     }
 
 
 def _ready(facts: VideoFacts, size: int, *, videos: VideoProcessor) -> dict[str, Any]:
     """Store the poster; the update that marks the asset ready with what the container says."""
+    preview_key = None
+    if facts.preview is not None:  # the viewer's larger poster (#17), recorded and replaced with the poster
+        preview_key = new_thumb_key()
+        videos.store.write(preview_key, facts.preview, "image/webp")
     key = new_thumb_key()
-    videos.store.write(key, facts.webp, "image/webp")
+    try:
+        videos.store.write(key, facts.webp, "image/webp")
+    except Exception:
+        if preview_key is not None:  # recorded nowhere: it goes now rather than stay an orphan
+            delete_objects_forever([preview_key], store=videos.store)
+        raise
     return {
         "thumb_key": key,
+        "preview_key": preview_key,
         "status": AssetStatus.READY,
         "updated_at": videos.clock(),
         "width": facts.width,
@@ -96,7 +109,7 @@ def _probe(created: CreatedObject, size: int, *, videos: VideoProcessor) -> dict
     fetch = partial(videos.store.read_range, created.key, etag=created.etag)
     reader = RangeReader(fetch, size, block_bytes=videos.block_bytes)
     try:
-        facts = videos.make(reader, box=videos.box, limits=videos.limits)
+        facts = videos.make(reader, box=videos.box, limits=videos.limits, preview_box=videos.preview_box)
     except VideoRejected as rejected:
         if reader.failure is not None:
             raise reader.failure from rejected
@@ -122,7 +135,7 @@ def _update_for(stored: StoredAsset, created: CreatedObject, size: int, *, video
         update = _probe(created, size, videos=videos)
     if stored.asset.status in REPLACEABLE_STATUSES and update["status"] == AssetStatus.FAILED:
         update |= {"size": size} | dict.fromkeys(_CLEARED_ON_FAILURE)
-    return update | {"original_etag": created.etag}
+    return update | {"original_etag": created.etag, "original_version_id": created.version_id}
 
 
 def process_created(created: CreatedObject, *, videos: VideoProcessor) -> str:

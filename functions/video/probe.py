@@ -64,6 +64,7 @@ class VideoFacts:
     playable: bool
     webp: bytes  # the poster, no larger than the box, as displayed
     placeholder: Placeholder
+    preview: bytes | None = None  # the same frame no larger than the preview box (#17), when one was given
 
 
 class Source(Protocol):
@@ -83,8 +84,9 @@ class VideoRejected(Exception):
         self.message = message
 
 
-def make_poster(source: Source, *, box: int, limits: VideoLimits) -> VideoFacts:
-    """Probe `source` (seekable) within `limits` and return its facts and a WebP poster no larger than `box`."""
+def make_poster(source: Source, *, box: int, limits: VideoLimits, preview_box: int | None = None) -> VideoFacts:
+    """Probe `source` (seekable) within `limits` and return its facts and a WebP poster no larger than `box`
+    (and with `preview_box` the same frame no larger than that, for the viewer)."""
     head = source.read(VIDEO_SNIFF_BYTES) or b""
     if not head:
         raise VideoRejected("video_unreadable", "The file is empty.")
@@ -100,12 +102,12 @@ def make_poster(source: Source, *, box: int, limits: VideoLimits) -> VideoFacts:
             options={"max_pixels": str(limits.max_pixels * _PROBE_PIXELS_FACTOR)},
             container_options={"probesize": str(_PROBE_BYTES)},
         ) as container:
-            return _facts(container, mime, box=box, limits=limits)
+            return _facts(container, mime, box=box, limits=limits, preview_box=preview_box)
     except av.FFmpegError as error:
         raise VideoRejected("video_unreadable", f"The video cannot be read ({error.strerror}).") from error
 
 
-def _facts(container: Any, mime: str, *, box: int, limits: VideoLimits) -> VideoFacts:
+def _facts(container: Any, mime: str, *, box: int, limits: VideoLimits, preview_box: int | None) -> VideoFacts:
     if container.format.name.split(",")[0] != _DEMUXERS[mime]:
         raise VideoRejected("unsupported_format", "The container is not the one its first bytes announce.")
     stream = _video_stream(container)
@@ -132,6 +134,8 @@ def _facts(container: Any, mime: str, *, box: int, limits: VideoLimits) -> Video
     if rotation % 180:
         shown_width, shown_height = shown_height, shown_width
     poster = _shown(frame, rotation, aspect, box)
+    # The frame is decoded already: a second scale of it is the preview's whole cost.
+    preview = _shown(frame, rotation, aspect, preview_box) if preview_box and preview_box > box else None
     return VideoFacts(
         mime=mime,
         width=shown_width,
@@ -142,6 +146,7 @@ def _facts(container: Any, mime: str, *, box: int, limits: VideoLimits) -> Video
         playable=playable,
         webp=_encode_webp(poster),
         placeholder=make_placeholder(poster),
+        preview=None if preview is None else _encode_webp(preview),
     )
 
 

@@ -17,6 +17,7 @@ def build(settings: VideoSettings | None = None) -> VideoProcessor:
     return VideoProcessor(
         **data_access(settings) | {"store": RangedObjectStore(settings.media_bucket_name)},
         box=settings.thumbnail_size,
+        preview_box=settings.preview_size,
         limits=VideoLimits(
             max_pixels=settings.max_video_pixels,
             max_seconds=settings.max_video_seconds,

@@ -29,6 +29,7 @@ pytestmark = [
 
 ROOT = Path(__file__).resolve().parents[2]
 WEBAPP = ROOT / "webapp"
+CLIENT_DIST = ROOT / "clients" / "typescript" / "dist"
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
 TIMEOUT_MS = 15_000
 
@@ -276,6 +277,24 @@ def test_upload_star_bulk_trash_restore_delete_and_empty(
     original.wait_for_load_state()
     assert "originals/" in original.url
     original.close()
+
+    # When she views blue.jpg, the viewer shows its preview (#17), a WebP at the original's size (it is smaller
+    # than PREVIEW_SIZE), and never fetches the original until she asks for it
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(urlsplit(request.url).path))
+    page.get_by_role("button", name="View blue.jpg").click()
+    viewer = page.get_by_role("dialog", name="blue.jpg")
+    image = viewer.locator("img.viewer-image")
+    expect(image).to_have_js_property("naturalWidth", 300)
+    assert "/thumbs/" in urlsplit(image.evaluate("i => i.currentSrc")).path
+    assert not [path for path in fetched if "/originals/" in path], fetched
+    # And the original is one click away
+    viewer.get_by_role("button", name="Original").click()
+    expect(image).to_have_js_property("naturalWidth", 300)
+    expect(image).to_have_attribute("src", re.compile(r"/originals/"))
+    assert [path for path in fetched if "/originals/" in path]
+    viewer.get_by_role("button", name="Close").click()
+    expect(viewer).to_have_count(0)
 
     # When she stars red.png and looks at the starred view
     star = page.get_by_role("button", name="Star red.png")
@@ -535,7 +554,9 @@ def test_every_module_of_the_web_app_loads_from_the_entry_without_errors(browser
     assert page.errors == []  # type: ignore[attr-defined]
     modules = {"/" + path.relative_to(WEBAPP).as_posix() for path in WEBAPP.rglob("*.js")}
     assert sorted(modules - set(scripts)) == [], "modules not imported from the entry"
-    assert set(scripts) - modules == {"/config.js"}
+    # The TypeScript client's committed build (clients/typescript/dist) is served under /client/, no build step
+    client = {"/client/" + path.relative_to(CLIENT_DIST).as_posix() for path in CLIENT_DIST.glob("*.js")}
+    assert set(scripts) - modules == {"/config.js"} | (client - {"/client/schema.js"})
     for path, response in scripts.items():
         assert response.status == 200, path
         assert response.headers["content-type"] == "text/javascript; charset=utf-8", path

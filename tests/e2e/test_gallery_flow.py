@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
+from io import BytesIO
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
+from PIL import Image
 
 from tests.e2e.conftest import start_server
 from tests.e2e.targets import Target
@@ -151,6 +153,32 @@ def test_empty_trash_removes_everything_in_it(server: Target) -> None:
     assert httpx.get(gone["url"]).status_code == 404
     # Gone too; S3 says 404 only to a signer that may list the key, and the gallery may list originals/ only
     assert httpx.get(gone["thumbUrl"]).status_code == 403
+
+
+def test_the_viewer_preview_is_a_webp_of_preview_size_and_goes_with_the_asset(server: Target) -> None:
+    # Given dave's 2000x1200 JPEG, made ready by the thumbnail function
+    dave = server.client("dave")
+    shown = upload(dave, jpeg_bytes(2000, 1200), "image/jpeg", "wide.jpg")
+    assert shown["status"] == "ready" and shown["previewUrl"]
+
+    # When the browser fetches its preview, its thumbnail, and a fresh preview URL (sign-read `preview`)
+    preview = httpx.get(shown["previewUrl"])
+    thumb = httpx.get(shown["thumbUrl"])
+    signed = dave.post("/assets/sign-read", json={"ids": [shown["id"]], "variant": "preview"})
+
+    # Then the preview is a WebP 1440 px on its longest side (PREVIEW_SIZE), the thumbnail 256, both far smaller
+    # than the original; the fresh URL reads the same bytes
+    with Image.open(BytesIO(preview.content)) as picture:
+        assert (picture.format, picture.size) == ("WEBP", (1440, 864))
+    with Image.open(BytesIO(thumb.content)) as picture:
+        assert (picture.format, picture.size) == ("WEBP", (256, 154))
+    assert signed.status_code == 200, signed.text
+    assert httpx.get(signed.json()["urls"][shown["id"]]["url"]).content == preview.content
+
+    # When the asset is deleted forever / Then its preview is gone too
+    dave.patch(f"/assets/{shown['id']}", json={"trashed": True})
+    assert dave.delete(f"/assets/{shown['id']}").status_code == 204
+    assert httpx.get(shown["previewUrl"]).status_code in (403, 404)
 
 
 def test_cursor_pages_cover_everything_once_and_reject_tampering(server: Target) -> None:

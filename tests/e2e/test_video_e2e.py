@@ -50,6 +50,9 @@ def test_a_presigned_mp4_upload_becomes_a_ready_video_with_a_poster(server: Targ
         poster = httpx.get(asset["thumbUrl"])
         assert poster.status_code == 200
         assert Image.open(io.BytesIO(poster.content)).format == "WEBP"
+        # And its preview (#17) is the same frame at PREVIEW_SIZE, never enlarged: the 64x48 video's size
+        with Image.open(io.BytesIO(httpx.get(asset["previewUrl"]).content)) as preview:
+            assert (preview.format, preview.size) == ("WEBP", (64, 48))
         # And the original is the uploaded file, served to a <video> element by ranges
         head = httpx.get(asset["url"], headers={"Range": "bytes=0-15"})
         assert head.status_code == 206 and head.content == data[:16]

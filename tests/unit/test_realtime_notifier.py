@@ -77,12 +77,17 @@ def test_a_new_asset_reaches_every_connection_of_its_owner_only_as_get_shows_it(
 def test_a_status_change_is_an_update_with_signed_urls() -> None:
     notifier, _, poster = _setup(alice=["a1"])
     before = _asset(status=AssetStatus.PROCESSING)
-    after = before.model_copy(update={"status": AssetStatus.READY, "updated_at": NOW})
+    after = before.model_copy(
+        update={"status": AssetStatus.READY, "updated_at": NOW, "preview_key": "thumbs/RandomPreview.webp"}
+    )
     notify([_record("MODIFY", old=before, new=after)], notifier=notifier)
     [message] = poster.to("a1")
     assert message["type"] == "asset.updated"
     assert message["asset"]["status"] == "ready"
     assert message["asset"]["thumbUrl"].startswith("https://media.invalid/thumbs/")
+    # The preview (#17) too, as GET /assets/{id} shows it, never its key
+    assert message["asset"]["previewUrl"].startswith("https://media.invalid/thumbs/RandomPreview.webp")
+    assert "previewKey" not in message["asset"]
 
 
 def test_a_change_nobody_sees_sends_nothing() -> None:

@@ -136,6 +136,20 @@ def test_a_presigned_get_is_authorized_as_the_function_that_signed_it() -> None:
     assert authorizer.asked == [("gallery", "s3:GetObject", f"arn:aws:s3:::{BUCKET}/{KEY}")]
 
 
+def test_a_presigned_get_of_a_version_needs_get_object_version() -> None:
+    # Given a URL the gallery signed pinned to a version of the original (#17)
+    store = ObjectStore(BUCKET, client=s3_client("gallery"))
+    parts = urlsplit(store.presign_get(key=KEY, ttl_seconds=60, now=datetime.now(UTC), version_id="v1").url)
+
+    def fetch(allowed: set[tuple[str, str]]) -> int:
+        client = gate(Downstream(status="200 OK"), Recorder(allowed))
+        return int(client.get(parts.path, query_string=parts.query, headers={"Host": HOST}).status_code)
+
+    # Then s3:GetObject alone does not serve it; s3:GetObjectVersion does
+    assert fetch({("gallery", "s3:GetObject")}) == 403
+    assert fetch({("gallery", "s3:GetObjectVersion")}) == 200
+
+
 def test_a_missing_key_is_403_for_a_signer_that_may_not_list_the_bucket() -> None:
     url = (
         ObjectStore(BUCKET, client=s3_client("gallery")).presign_get(key=KEY, ttl_seconds=60, now=datetime.now(UTC)).url

@@ -98,6 +98,7 @@ def world() -> Iterator[World]:
             params={"seed": 4242},
             placeholder=Placeholder(blurhash="LEHV6nWB2yk8", color="#aabbcc"),
             thumb_key=f"thumbs/RandomThumbKey{number}.webp",
+            preview_key=f"thumbs/RandomPreviewKey{number}.webp",
             folder_id=folder_id,
         )
         shown.append(asset)
@@ -173,6 +174,7 @@ def test_leak_matrix(world: World, kind: str, password: str | None, allow_downlo
     for item in items:
         assert item["width"] == 640 and item["placeholder"]["blurhash"] == "LEHV6nWB2yk8"
         assert item["thumbUrl"].startswith("https://media.invalid/thumbs/RandomThumbKey")
+        assert item["previewUrl"].startswith("https://media.invalid/thumbs/RandomPreviewKey")
         assert ("prompt" in item) is show_metadata and ("params" in item) is show_metadata
         assert ("downloadUrl" in item) is allow_download
     if not show_metadata:

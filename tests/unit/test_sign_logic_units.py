@@ -69,6 +69,25 @@ def test_read_urls_go_only_to_ids_whose_variant_is_stored() -> None:
     assert all("not-a-ulid" not in asked for asked in repository.batch_gets)
 
 
+def test_the_preview_variant_signs_only_a_recorded_preview() -> None:
+    # Given a ready asset with a preview, a ready one processed before previews existed, and a processing one
+    with_preview = stored(AssetStatus.READY, 1, thumb_key="thumbs/T.webp", preview_key="thumbs/P.webp")
+    without = stored(AssetStatus.READY, 2, thumb_key="thumbs/U.webp")
+    processing = stored(AssetStatus.PROCESSING, 3, preview_key="thumbs/Q.webp")
+    repository = MemoryAssets(with_preview, without, processing)
+    ids = [with_preview.id, without.id, processing.id]
+
+    # When previews are signed
+    answer = sign_read(
+        owner="alice", request=SignReadRequest(ids=ids, variant=ReadVariant.PREVIEW), signer=signer(repository)
+    )
+
+    # Then only the ready asset with a recorded preview gets a URL, of that preview; the others are missing
+    assert set(answer.urls) == {with_preview.id}
+    assert answer.urls[with_preview.id].url.startswith("https://media.invalid/thumbs/P.webp")
+    assert answer.missing == [without.id, processing.id]
+
+
 def test_another_owners_ids_are_missing() -> None:
     # Given bob's ready asset
     bobs = stored(AssetStatus.READY, 1).model_copy(update={"owner": "bob"})

@@ -28,9 +28,18 @@ BLUE = image_bytes(quadrants().rotate(180), "PNG")
 NOT_AN_IMAGE = b"%PDF-1.7 not an image"
 
 
-def thumbnailer(assets: MemoryAssets, store: MemoryStore, make: Any = make_thumbnail) -> Thumbnailer:
+def thumbnailer(
+    assets: MemoryAssets, store: MemoryStore, make: Any = make_thumbnail, preview_box: int | None = None
+) -> Thumbnailer:
     return Thumbnailer(
-        repository=assets, store=store, clock=fixed_clock(NOW), box=64, max_pixels=10**7, max_bytes=10**7, make=make
+        repository=assets,
+        store=store,
+        clock=fixed_clock(NOW),
+        box=64,
+        max_pixels=10**7,
+        max_bytes=10**7,
+        make=make,
+        preview_box=preview_box,
     )
 
 
@@ -174,3 +183,60 @@ def test_a_write_that_fails_takes_its_thumbnail_with_it_and_is_retried() -> None
     with pytest.raises(TransientError):
         process_created(arrival(store, asset, RED), thumbnailer=thumbnailer(assets, store))
     assert thumbs(store) == set()
+
+
+def with_previews(assets: MemoryAssets, store: MemoryStore, make: Any = make_thumbnail) -> Thumbnailer:
+    return thumbnailer(assets, store, make, preview_box=100)
+
+
+def test_the_preview_is_recorded_with_the_thumbnail_and_both_are_replaced_with_new_bytes() -> None:
+    # Given a pending asset whose original arrived, thumbnailed with previews (#17)
+    assets, store = MemoryAssets(asset := pending()), MemoryStore()
+    assert process_created(arrival(store, asset, RED), thumbnailer=with_previews(assets, store)) == "ready"
+    red = assets.get(OWNER, asset.id).asset
+    assert red.thumb_key and red.preview_key and thumbs(store) == {red.thumb_key, red.preview_key}
+    shown = present(red, by=Shows(store)).model_dump(by_alias=True)
+    assert shown["previewUrl"].startswith(f"https://media.invalid/{red.preview_key}?") and "previewKey" not in shown
+
+    # When other bytes are posted onto it and their event arrives
+    assert process_created(arrival(store, asset, BLUE, "2"), thumbnailer=with_previews(assets, store)) == "ready"
+
+    # Then only the new thumbnail and preview are left, at new recorded keys
+    blue = assets.get(OWNER, asset.id).asset
+    assert blue.thumb_key and blue.preview_key and thumbs(store) == {blue.thumb_key, blue.preview_key}
+    assert {blue.thumb_key, blue.preview_key}.isdisjoint({red.thumb_key, red.preview_key})
+
+
+def test_bytes_that_fail_drop_the_preview_too() -> None:
+    # Given a ready asset with a preview
+    assets, store = MemoryAssets(asset := pending()), MemoryStore()
+    process_created(arrival(store, asset, RED), thumbnailer=with_previews(assets, store))
+
+    # When bytes that are no image replace its original
+    assert process_created(arrival(store, asset, NOT_AN_IMAGE, "2"), thumbnailer=with_previews(assets, store)) == (
+        "failed"
+    )
+
+    # Then it records neither key, nothing is stored, and the API shows no preview
+    failed = assets.get(OWNER, asset.id).asset
+    assert (failed.thumb_key, failed.preview_key, thumbs(store)) == (None, None, set())
+    assert present(failed, by=Shows(store)).preview_url is None
+
+
+def test_a_preview_for_an_asset_deleted_meanwhile_is_deleted_and_a_failed_write_takes_both() -> None:
+    # Given an asset deleted while it renders, and another whose record refuses writes
+    assets, store = MemoryAssets(asset := pending()), MemoryStore()
+
+    def make_then_delete(data: bytes, **limits: Any) -> Thumbnail:
+        assets.delete(assets.get(OWNER, asset.id))
+        return make_thumbnail(data, **limits)
+
+    refusing, other_store = FailingWrites(other := pending()), MemoryStore()
+
+    # When their events are handled
+    outcome = process_created(arrival(store, asset, RED), thumbnailer=with_previews(assets, store, make_then_delete))
+    with pytest.raises(TransientError):
+        process_created(arrival(other_store, other, RED), thumbnailer=with_previews(refusing, other_store))
+
+    # Then nothing is left under thumbs/ in either case
+    assert outcome == "vanished" and thumbs(store) == set() and thumbs(other_store) == set()

@@ -189,6 +189,24 @@ def test_replaced_bytes_are_processed_again_and_the_old_poster_goes() -> None:
     assert done.thumb_key != old and posters(store) == {done.thumb_key}
 
 
+def test_a_video_preview_is_recorded_with_its_poster_and_replaced_with_it() -> None:
+    # Given a pending video processed with a preview box (#17)
+    assets, store = MemoryAssets(), MemoryStore()
+    asset = pending_video(assets)
+    videos = processor(assets, store, preview_box=1440)
+    assert process_created(arrival(store, asset, video()), videos=videos) == "ready"
+    first = assets.get(OWNER, asset.id).asset
+    assert first.thumb_key and first.preview_key and posters(store) == {first.thumb_key, first.preview_key}
+
+    # When its original is replaced by other bytes
+    assert process_created(arrival(store, asset, video("mov"), delivery="2"), videos=videos) == "ready"
+
+    # Then both are new, and only they are stored
+    done = assets.get(OWNER, asset.id).asset
+    assert done.thumb_key and done.preview_key and posters(store) == {done.thumb_key, done.preview_key}
+    assert {done.thumb_key, done.preview_key}.isdisjoint({first.thumb_key, first.preview_key})
+
+
 def test_only_video_keys_are_processed_and_an_orphan_is_removed() -> None:
     # Given an image key, and a video object that no asset asked for
     assets, store = MemoryAssets(), MemoryStore()

@@ -108,6 +108,22 @@ def test_poster_fits_the_box_on_its_longest_side() -> None:
     assert (facts.width, facts.height) == (64, 48)
 
 
+def test_the_preview_is_the_same_frame_in_the_preview_box_never_enlarged() -> None:
+    # Given a 64x48 clip, a 16 px poster box and a 32 px preview box; and the same clip with a box over its size
+    smaller = make_poster(reader(videogen.video()), box=16, limits=LIMITS, preview_box=32)
+    larger = make_poster(reader(videogen.video()), box=16, limits=LIMITS, preview_box=1440)
+
+    # Then the preview fits its box (never larger than the video), a WebP without metadata, shown as the poster is
+    assert smaller.preview is not None and larger.preview is not None
+    for data, size in ((smaller.preview, (32, 24)), (larger.preview, (64, 48))):
+        with Image.open(io.BytesIO(data)) as image:
+            assert (image.format, image.size) == ("WEBP", size)
+            assert not {"exif", "xmp", "icc_profile"} & set(image.info)
+    assert poster(smaller).size == (16, 12)
+    # And without a preview box there is none
+    assert probe(videogen.video()).preview is None
+
+
 def test_a_clip_shorter_than_a_second_gets_a_poster_from_its_middle() -> None:
     # Given a 0.6 s clip, black for its first 0.2 s
     facts = probe(videogen.video(seconds=0.6, fps=10, black_seconds=0.2))

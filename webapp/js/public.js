@@ -115,12 +115,18 @@ class SharePage {
       const rows = metadata.flatMap(([name, value]) => [h("dt", {}, name), h("dd", {}, String(value))]);
       body.append(h("dl", { className: "metadata", "aria-label": `Metadata of ${label}` }, rows));
     }
-    if (item.downloadUrl) {
+    if (item.downloadUrl || item.previewUrl) {
       body.append(
         h(
           "div",
           { className: "card-actions" },
-          h("a", { className: "button", href: this.downloadHref(item.downloadUrl), rel: "noreferrer", "aria-label": `Download ${label}` }, "Download"),
+          // The preview (#17): a larger WebP without metadata, in a new tab.
+          item.previewUrl
+            ? h("a", { className: "button", href: item.previewUrl, target: "_blank", rel: "noreferrer", "aria-label": `View ${label}` }, "View")
+            : null,
+          item.downloadUrl
+            ? h("a", { className: "button", href: this.downloadHref(item.downloadUrl), rel: "noreferrer", "aria-label": `Download ${label}` }, "Download")
+            : null,
         ),
       );
     }

@@ -1,4 +1,4 @@
-// An asset seen large in a modal: an image's original, or a video playing in a <video> element straight from its
+// An asset seen large in a modal: an image's preview (a ~1440 px WebP, #17; the original one click away), or a video playing in a <video> element straight from its
 // presigned GET (storage serves ranges). A video browsers often cannot play (`playable: false`: HEVC, ProRes…) shows
 // its poster, a note and the download instead.
 import { modal } from "./dialogs.js";
@@ -18,7 +18,8 @@ async function freshOriginal(asset) {
 }
 
 function poster(asset, name) {
-  return asset.thumbUrl ? h("img", { className: "viewer-poster", src: asset.thumbUrl, alt: `Poster of ${name}` }) : null;
+  const src = asset.previewUrl || asset.thumbUrl; // the larger poster (#17) when there is one
+  return src ? h("img", { className: "viewer-poster", src, alt: `Poster of ${name}` }) : null;
 }
 
 function note(text) {
@@ -33,7 +34,7 @@ function videoPlayer(asset, name, stage) {
     "aria-label": `Video ${name}`,
   });
   video.setAttribute("playsinline", "");
-  if (asset.thumbUrl) video.poster = asset.thumbUrl;
+  if (asset.previewUrl || asset.thumbUrl) video.poster = asset.previewUrl || asset.thumbUrl;
   let resigned = false;
   video.addEventListener("error", async () => {
     // One fresh URL (an expired signature reads as an error too); failing again, the poster and a note.
@@ -60,6 +61,7 @@ export function openViewer(asset) {
   dialog.classList.add("viewer");
   const stage = h("div", { className: "viewer-stage" });
   const facts = [asset.width && asset.height ? `${asset.width}×${asset.height}` : ""];
+  let original = null; // the button that swaps the preview for the original
   if (isVideo(asset)) {
     facts.push(formatDuration(asset.durationMs), asset.videoCodec || "", asset.hasAudio === false ? "no sound" : "");
     if (!asset.url) {
@@ -74,12 +76,24 @@ export function openViewer(asset) {
     }
   } else {
     const img = h("img", { className: "viewer-image", alt: name });
-    // An original browsers cannot show (HEIC) or whose link expired: the thumbnail instead.
+    // The preview first (a fraction of the original's bytes); failing that the original; an original browsers
+    // cannot show (HEIC) or whose link expired: the thumbnail instead.
+    const sources = [asset.previewUrl, asset.url, asset.thumbUrl].filter(Boolean);
+    let shown = 0;
     img.addEventListener("error", () => {
-      if (asset.thumbUrl && img.src !== asset.thumbUrl) img.src = asset.thumbUrl;
+      if (shown + 1 < sources.length) img.src = sources[++shown];
     });
-    img.src = asset.url || asset.thumbUrl || "";
+    img.src = sources[0] || "";
     stage.append(img);
+    if (asset.previewUrl && asset.url) {
+      facts.push("preview");
+      original = h("button", { type: "button", className: "button viewer-original" }, "Original");
+      original.addEventListener("click", () => {
+        shown = sources.indexOf(asset.url);
+        img.src = asset.url;
+        original.remove();
+      });
+    }
   }
   body.append(
     stage,
@@ -87,6 +101,7 @@ export function openViewer(asset) {
     h(
       "div",
       { className: "dialog-actions" },
+      original,
       asset.url ? h("button", { type: "button", className: "button", onclick: () => downloadAsset(asset) }, `Download ${name}`) : null,
       h("button", { type: "button", className: "button primary", onclick: close }, "Close"),
     ),
