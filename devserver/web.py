@@ -15,6 +15,8 @@ from werkzeug.wrappers import Request, Response
 from devserver.guards import refuse_foreign_host
 
 WEBAPP_DIR = Path(__file__).resolve().parent.parent / "webapp"
+# The TypeScript client's committed build (#18), which the web app imports as `/client/index.js`: no build step here.
+CLIENT_DIST = Path(__file__).resolve().parent.parent / "clients" / "typescript" / "dist"
 # Browsers refuse ES modules served with a non-JavaScript type; the OS table is not always right about .js.
 _TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
 # A share link's public page (`/g/<token>`) is the app's index.html, routed by its path (an SPA route): it asks search
@@ -27,9 +29,16 @@ class WebApp:
     """A WSGI app serving webapp/ read-only, with a content security policy that names the API and S3 origins."""
 
     def __init__(
-        self, *, api_base: str, storage_origin: str, realtime_origin: str = "", root: Path = WEBAPP_DIR
+        self,
+        *,
+        api_base: str,
+        storage_origin: str,
+        realtime_origin: str = "",
+        root: Path = WEBAPP_DIR,
+        client_root: Path = CLIENT_DIST,
     ) -> None:
         self._root = root
+        self._client_root = client_root
         self._config = f"export const apiBase = {json.dumps(api_base)};\nexport const devTokens = true;\n"
         self._csp = "; ".join(
             (
@@ -67,7 +76,8 @@ class WebApp:
         if _SHARE_PAGE.fullmatch(path):
             page = (self._root / "index.html").read_bytes()
             return Response(page, content_type="text/html; charset=utf-8", headers=_SHARE_PAGE_HEADERS)
-        target = safe_join(str(self._root), path)
+        folder, path = (self._client_root, path[len("client/") :]) if path.startswith("client/") else (self._root, path)
+        target = safe_join(str(folder), path)
         if target is None or not Path(target).is_file():
             return Response("Not found", status=404, content_type="text/plain")
         file = Path(target)

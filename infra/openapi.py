@@ -101,6 +101,8 @@ def declare_problems(spec: dict[str, Any]) -> None:
     spec["components"]["schemas"]["Problem"] = _problem_schema(errors)
     spec["components"]["schemas"].pop("HTTPValidationError", None)
     spec["components"]["schemas"].pop("ValidationError", None)
+    # Powertools' response-validation shape refers to ValidationError (gone above) and no route answers with it.
+    spec["components"]["schemas"].pop("ResponseValidationError", None)
     for path, methods in spec["paths"].items():
         for method, operation in methods.items():
             codes = operation.pop(PROBLEM_CODES_EXTENSION, None)

@@ -65,3 +65,18 @@ def test_the_csp_lets_images_and_videos_load_from_storage_and_nothing_else_forei
     directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
     assert "http://127.0.0.1:4566" in directives["img-src"].split()
     assert directives["media-src"].split() == ["'self'", "blob:", "http://127.0.0.1:4566"]
+
+
+def test_the_typescript_client_build_is_served_under_client_and_nothing_beside_it() -> None:
+    # Given the web app
+    client = _client()
+
+    # When it is asked for the client's entry module, and for a path that climbs out of the build
+    entry = client.get("/client/index.js", environ_overrides=ENVIRON)
+    escape = client.get("/client/../package.json", environ_overrides=ENVIRON)
+
+    # Then the committed build (clients/typescript/dist) is served as JavaScript, and nothing outside it
+    assert entry.status_code == 200
+    assert entry.content_type == "text/javascript; charset=utf-8"
+    assert b"createClient" in entry.get_data()
+    assert escape.status_code == 404

@@ -50,7 +50,7 @@ export async function openOriginal(asset) {
   try {
     const answer = await api.signRead([asset.id], "original");
     const signed = answer.urls[asset.id];
-    if (!signed) throw new ApiError(404, "Not found", "The original is no longer stored.", "not_found");
+    if (!signed) throw new ApiError(404, "not_found", "Not found", "The original is no longer stored.");
     window.open(signed.url, "_blank", "noopener");
   } catch (error) {
     showError(`Opening ${displayName(asset)}`, error);
