@@ -15,17 +15,31 @@ from functions.common.retries import retry_on_conflict
 from functions.gallery.logic import Gallery
 from functions.system import MAX_FOLDER_NAME, MAX_FOLDERS
 
+# Whitespace as every engine that reads the name counts it: the document's `\S` is ECMA-262's (JSON Schema), which
+# does not count U+001C..U+001F and U+0085, Python's `str.strip` does, and neither agrees on U+FEFF. A name must hold
+# a character outside the union, and is trimmed of the union, so what the schema allows is what the server accepts.
+_WHITESPACE_RANGES = (
+    (0x09, 0x0D), (0x1C, 0x20), (0x85, 0x85), (0xA0, 0xA0), (0x1680, 0x1680), (0x2000, 0x200A),
+    (0x2028, 0x2029), (0x202F, 0x202F), (0x205F, 0x205F), (0x3000, 0x3000), (0xFEFF, 0xFEFF),
+)  # fmt: skip
+_WHITESPACE = "".join(chr(code) for first, last in _WHITESPACE_RANGES for code in range(first, last + 1))
+_NOT_WHITESPACE = (
+    "[^"
+    + "".join(f"\\u{first:04x}" + (f"-\\u{last:04x}" if last > first else "") for first, last in _WHITESPACE_RANGES)
+    + "]"
+)
+
 
 def _trimmed(name: str) -> str:
-    # Python's idea of whitespace, which is also the document's (`\S` read as the fuzzer reads it): pydantic's own
-    # strip_whitespace leaves U+001C..U+001F, which Python counts as whitespace.
-    if not (trimmed := name.strip()):
+    if not (trimmed := name.strip(_WHITESPACE)):
         raise ValueError("a folder name needs more than whitespace")
     return trimmed
 
 
 FolderName = Annotated[
-    str, StringConstraints(min_length=1, max_length=MAX_FOLDER_NAME, pattern=r"\S"), AfterValidator(_trimmed)
+    str,
+    StringConstraints(min_length=1, max_length=MAX_FOLDER_NAME, pattern=_NOT_WHITESPACE),
+    AfterValidator(_trimmed),
 ]
 
 

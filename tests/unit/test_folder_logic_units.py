@@ -37,11 +37,36 @@ def test_a_folder_name_is_trimmed_and_1_to_100_characters() -> None:
             FolderRequest(name=bad)
 
 
-@pytest.mark.parametrize("blank", ["\u0085", "\x1c\x1f", "\u00a0\u3000", "\t\u2028"])
-def test_a_name_of_what_python_counts_as_whitespace_is_refused_as_the_document_says(blank: str) -> None:
-    # Given a name the document's pattern `\S` (as Python reads it, like the fuzzer) does not match
-    assert re.search(r"\S", blank) is None
-    # When / Then the API refuses it too, where pydantic's own stripping would have kept U+001C..U+001F
+def _documented_name_pattern() -> str:
+    schema = FolderRequest.model_json_schema(by_alias=True)
+    return schema["properties"]["name"]["pattern"]
+
+
+def test_the_document_and_the_api_agree_on_every_one_character_name() -> None:
+    # Given the pattern the OpenAPI document gives a folder name, which the fuzzer reads as ECMA-262 (\S there does
+    # not cover U+001C..U+001F or U+0085, Python's does) — so it is spelt without \s or \S, read alike by both
+    pattern = _documented_name_pattern()
+    assert "\\s" not in pattern.lower()
+    # When every character of the BMP is a name on its own
+    for code in range(0x10000):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        name = chr(code)
+        documented = re.search(pattern, name) is not None
+        try:
+            FolderRequest(name=name)
+            accepted = True
+        except ValidationError:
+            accepted = False
+        # Then the API accepts exactly the names the document allows
+        assert accepted == documented, hex(code)
+
+
+@pytest.mark.parametrize("blank", ["\u0085", "\x1c\x1f", "\x1d", "\u00a0\u3000", "\t\u2028", "\ufeff"])
+def test_a_name_of_whitespace_is_refused_and_a_name_is_trimmed_of_it(blank: str) -> None:
+    # Given a name of characters some engine counts as whitespace
+    assert re.search(_documented_name_pattern(), blank) is None
+    # When / Then the API refuses it, and trims them around a real name
     with pytest.raises(ValidationError):
         FolderRequest(name=blank)
     assert FolderRequest(name=f"{blank}Trips{blank}").name == "Trips"
