@@ -9,12 +9,36 @@ concurrent delivery got there first), the one just written goes instead, so a re
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from functions.common.deletion import delete_objects_forever
 from functions.common.errors import NotFound
 from functions.common.models import Asset
-from functions.common.ports import AssetRecords, ObjectDeleter
+from functions.common.object_keys import new_thumb_key
+from functions.common.ports import AssetRecords, ObjectDeleter, ObjectWriter
+
+
+class RenditionStore(ObjectWriter, ObjectDeleter, Protocol):
+    """Writes renditions, and deletes one forever when its sibling could not be written."""
+
+
+def write_renditions(webp: bytes, preview: bytes | None, *, store: RenditionStore) -> dict[str, str | None]:
+    """Write the thumbnail (or poster) and its preview at fresh random keys: the record's `thumb_key`, `preview_key`.
+
+    A preview whose thumbnail fails to be written is recorded nowhere, so it goes at once rather than stay an orphan.
+    """
+    preview_key = None
+    if preview is not None:
+        preview_key = new_thumb_key()
+        store.write(preview_key, preview, "image/webp")
+    key = new_thumb_key()
+    try:
+        store.write(key, webp, "image/webp")
+    except Exception:
+        if preview_key is not None:
+            delete_objects_forever([preview_key], store=store)
+        raise
+    return {"thumb_key": key, "preview_key": preview_key}
 
 
 def superseded_thumb(replaced: Asset) -> str | None:

@@ -22,7 +22,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common import thumb_recording as recording
 from functions.common.clock import Clock
-from functions.common.deletion import delete_objects_forever
 from functions.common.formats import AssetKind
 from functions.common.images import ImageRejected
 from functions.common.models import AssetError, AssetStatus
@@ -35,7 +34,6 @@ from functions.common.object_events import (
     finish,
     process_each_once,
 )
-from functions.common.object_keys import new_thumb_key
 from functions.common.ports import AssetRecords, StoredAsset, ThumbnailStore
 from functions.common.storage import ObjectChanged
 from functions.thumbnail.imaging import Thumbnail, make_thumbnail
@@ -80,20 +78,7 @@ def _render(stored: StoredAsset, data: bytes, sha256: str, *, thumbnailer: Thumb
     except ImageRejected as rejected:
         return _failure(rejected.code, rejected.message, thumbnailer=thumbnailer)
     # The preview shares the thumbnail's prefix and key shape: the same grants, and its key reveals nothing either.
-    preview_key = None
-    if thumb.preview is not None:
-        preview_key = new_thumb_key()
-        thumbnailer.store.write(preview_key, thumb.preview, "image/webp")
-    key = new_thumb_key()
-    try:
-        thumbnailer.store.write(key, thumb.webp, "image/webp")
-    except Exception:
-        if preview_key is not None:  # recorded nowhere: it goes now rather than stay an orphan
-            delete_objects_forever([preview_key], store=thumbnailer.store)
-        raise
-    return {
-        "thumb_key": key,
-        "preview_key": preview_key,
+    return recording.write_renditions(thumb.webp, thumb.preview, store=thumbnailer.store) | {
         "status": AssetStatus.READY,
         "updated_at": thumbnailer.clock(),
         "width": thumb.width,

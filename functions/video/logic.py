@@ -24,7 +24,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common import thumb_recording as recording
 from functions.common.clock import Clock
-from functions.common.deletion import delete_objects_forever
 from functions.common.formats import AssetKind
 from functions.common.models import AssetError, AssetStatus
 from functions.common.object_events import (
@@ -34,7 +33,6 @@ from functions.common.object_events import (
     finish,
     process_each_once,
 )
-from functions.common.object_keys import new_thumb_key
 from functions.common.ports import AssetRecords, StoredAsset, VideoStore
 from functions.common.storage import ObjectChanged
 from functions.video.probe import VideoFacts, VideoLimits, VideoRejected, make_poster
@@ -74,20 +72,8 @@ def _failure(code: str, message: str, *, videos: VideoProcessor) -> dict[str, An
 
 def _ready(facts: VideoFacts, size: int, *, videos: VideoProcessor) -> dict[str, Any]:
     """Store the poster; the update that marks the asset ready with what the container says."""
-    preview_key = None
-    if facts.preview is not None:  # the viewer's larger poster (#17), recorded and replaced with the poster
-        preview_key = new_thumb_key()
-        videos.store.write(preview_key, facts.preview, "image/webp")
-    key = new_thumb_key()
-    try:
-        videos.store.write(key, facts.webp, "image/webp")
-    except Exception:
-        if preview_key is not None:  # recorded nowhere: it goes now rather than stay an orphan
-            delete_objects_forever([preview_key], store=videos.store)
-        raise
-    return {
-        "thumb_key": key,
-        "preview_key": preview_key,
+    # The viewer's larger poster (#17) is recorded and replaced with the poster.
+    return recording.write_renditions(facts.webp, facts.preview, store=videos.store) | {
         "status": AssetStatus.READY,
         "updated_at": videos.clock(),
         "width": facts.width,
