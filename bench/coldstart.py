@@ -16,7 +16,7 @@ from functions.system import FUNCTIONS
 
 TITLE = "Cold start (handler import and init)"
 ROOT = Path(__file__).resolve().parent.parent
-ROUNDS = 15
+ROUNDS = 30
 TARGET_RATIO = 1.3
 BASELINE = "import boto3\nboto3.client('s3', region_name='us-east-1')"
 # What a deployed function's settings would hold; only read lazily, but present as on Lambda.

@@ -15,12 +15,13 @@ from collections.abc import Callable
 from contextlib import suppress
 from functools import partial
 
-from bench.interleave import cpu_seconds, interleaved, ratios
+from bench.interleave import cpu_seconds, in_fresh_processes, interleaved, pooled, ratios
 
 TITLE = "Crafted images (decode cost against a plain image)"
-ROUNDS = 7
+PROCESSES = 6
+ROUNDS = 3  # per process, after a warm-up round
 REPETITIONS = 3
-SAMPLE_MS = 20
+SAMPLE_MS = 30
 MAX_PIXELS = 50_000_000
 BOX = 256
 
@@ -37,20 +38,68 @@ def _cpu_ms(action: Callable[[], object], repetitions: int = REPETITIONS) -> flo
 
 
 def _repetitions(action: Callable[[], object]) -> int:
-    """Enough runs for one sample to last SAMPLE_MS: a sub-millisecond run alone is mostly timer and scheduler."""
-    once = max(_cpu_ms(action, 1), 0.01)
-    return max(REPETITIONS, math.ceil(SAMPLE_MS / once))
+    """Enough runs for one sample to last SAMPLE_MS: a sub-millisecond run alone is mostly timer and scheduler.
+
+    Sized from warm runs (the median of three, after one) and rounded up to a power of two, so that two runs of the
+    bench repeat each file the same number of times: the first run of a sample, after the other file disturbed
+    the heap and caches, weighs the same in both.
+    """
+    _cpu_ms(action, 1)
+    once = max(statistics.median(_cpu_ms(action, 1) for _ in range(3)), 0.001)
+    return max(REPETITIONS, 2 ** math.ceil(math.log2(max(1.0, SAMPLE_MS / once))))
 
 
-def run() -> str:
+def _setup() -> None:
     import pillow_heif
-
-    from functions.common.images import ImageRejected, probe
-    from functions.thumbnail.imaging import make_thumbnail
-    from tests.crafted_images import corpus
 
     pillow_heif.options.DECODE_THREADS = 1
     warnings.simplefilter("ignore")
+
+
+def _paths() -> dict[str, Callable[[bytes], object]]:
+    from functions.common.images import probe
+    from functions.thumbnail.imaging import make_thumbnail
+
+    return {
+        "probe": lambda data: probe(data, max_pixels=MAX_PIXELS),
+        "thumbnail": lambda data: make_thumbnail(data, box=BOX, max_pixels=MAX_PIXELS),
+    }
+
+
+def measure(rounds: int) -> dict[str, dict[str, dict[str, list[float]]]]:
+    """In this process: for each case and path, the crafted and plain samples (CPU ms) of one interleaved loop."""
+    from tests.crafted_images import corpus
+
+    _setup()
+    measured: dict[str, dict[str, dict[str, list[float]]]] = {}
+    for name, case in corpus().items():
+        measured[name] = {}
+        for path_name, path in _paths().items():
+            # One loop, the order alternating, after a warm-up round (codec setup is not what we measure).
+            measured[name][path_name] = interleaved(
+                {
+                    "crafted": partial(_cpu_ms, partial(path, case.data), _repetitions(partial(path, case.data))),
+                    "plain": partial(_cpu_ms, partial(path, case.plain), _repetitions(partial(path, case.plain))),
+                },
+                rounds=rounds,
+            )
+    return measured
+
+
+def _ratio(samples: dict[str, list[float]]) -> str:
+    """Three significant digits: the refusals' ratios are hundredths, and two decimals would round them away."""
+    if min(samples["plain"]) <= 0:
+        return "n/a (plain below the clock)"
+    ratio = ratios(samples, "crafted", "plain")
+    return ratio.ratio(max(2, 2 - math.floor(math.log10(max(ratio.median, 1e-6)))))
+
+
+def run() -> str:
+    from functions.common.images import ImageRejected, probe
+    from tests.crafted_images import corpus
+
+    _setup()
+    runs = in_fresh_processes("bench.crafted:measure", processes=PROCESSES, rounds=ROUNDS)
     rows = [
         "| Crafted file | Bytes | Handling | Probe ms (plain) | Probe ratio | Thumbnail ms (plain) | Thumbnail ratio |",
         "|---|---:|---|---:|---:|---:|---:|",
@@ -63,36 +112,23 @@ def run() -> str:
         except ImageRejected as rejected:
             handling = f"refused `{rejected.code}`"
         figures = []
-
-        def probed(data: bytes) -> object:
-            return probe(data, max_pixels=MAX_PIXELS)
-
-        def thumbnailed(data: bytes) -> object:
-            return make_thumbnail(data, box=BOX, max_pixels=MAX_PIXELS)
-
-        paths: tuple[Callable[[bytes], object], ...] = (probed, thumbnailed)
-        for path in paths:
-            # One loop, the order alternating, after a warm-up round (codec setup is not what we measure).
-            samples = interleaved(
-                {
-                    "crafted": partial(_cpu_ms, partial(path, case.data), _repetitions(partial(path, case.data))),
-                    "plain": partial(_cpu_ms, partial(path, case.plain), _repetitions(partial(path, case.plain))),
-                },
-                rounds=ROUNDS,
-            )
+        for path_name in _paths():
+            samples = pooled([measured[name][path_name] for measured in runs])
             crafted, plain = statistics.median(samples["crafted"]), statistics.median(samples["plain"])
-            ratio = ratios(samples, "crafted", "plain") if min(samples["plain"]) > 0 else None
-            worst = max(worst, ratio.median if ratio else float("inf"))
-            figures += [f"{crafted:.1f} ({plain:.1f})", ratio.ratio() if ratio else "n/a (plain below the clock)"]
+            if min(samples["plain"]) > 0:
+                worst = max(worst, ratios(samples, "crafted", "plain").median)
+            figures += [f"{crafted:.1f} ({plain:.1f})", _ratio(samples)]
         rows.append(f"| {name} | {len(case.data):,} | {handling} | " + " | ".join(figures) + " |")
     return "\n".join(
         [
             "CPU time (user + system) of the upload/ingest probe (`probe`: identify, check, full decode) and of the "
             "thumbnail path (`make_thumbnail`) on each crafted file of `tests/crafted_images.py`, against a plain "
             "file of the same format and pixel count measured in the same run. "
-            f"Crafted and plain run in one loop, the order alternating, {ROUNDS} rounds after a warm-up; medians, the "
-            "ratio taken within each round, with its interquartile range; each sample repeats the file enough "
-            f"times to last {SAMPLE_MS} ms. A refused file costs its refusal.",
+            f"Crafted and plain run in one loop, the order alternating, {ROUNDS} rounds after a warm-up in each of "
+            f"{PROCESSES} fresh interpreters (`bench.interleave.in_fresh_processes`: one process's memory layout can "
+            "move these ratios by tens of per cent); medians over all rounds, the "
+            "ratio taken within each round, with its interquartile range; each sample repeats the file a power of two "
+            f"times, enough to last about {SAMPLE_MS} ms (sized from warm runs). A refused file costs its refusal.",
             "",
             *rows,
             "",

@@ -5,17 +5,27 @@ a warming cache or a frequency change weighs on both alike. A ratio is taken wit
 of the same round) and reported as the median over rounds with its interquartile range and min–max. CPU time is
 the default measure (`time.process_time` in this process, `RUSAGE_CHILDREN` for a subprocess): it does not count
 the time other processes hold the CPU. Wall clock only where the wait is the point (latency through a server).
+
+One process has one memory layout, one hash seed and one history of its heap, and a ratio of sub-millisecond or
+allocation-heavy work can sit tens of per cent apart in two processes while its spread within each is a few per
+cent. Such measurements run in several fresh interpreters one after another (`in_fresh_processes`), and their rounds
+are pooled (`pooled`), as pyperf does: the median is then taken over layouts, not within one.
 """
 
 from __future__ import annotations
 
+import json
 import resource
 import statistics
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
@@ -68,6 +78,32 @@ def interleaved(
             if number >= warmup:
                 samples[name].append(measured)
     return samples
+
+
+def in_fresh_processes(function: str, *, processes: int, **keywords: Any) -> list[Any]:
+    """What `function` ("module:name", returning JSON) returns in each of `processes` fresh interpreters, run one
+    after another (never side by side: they would share the cores)."""
+    results = []
+    for _ in range(processes):
+        completed = subprocess.run(
+            [sys.executable, "-m", "bench.worker", function, json.dumps(keywords)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        if completed.returncode != 0:
+            raise RuntimeError(f"bench.worker {function} failed:\n{completed.stderr[-4000:]}")
+        results.append(json.loads(completed.stdout.strip().splitlines()[-1]))
+    return results
+
+
+def pooled(results: Sequence[Mapping[str, Sequence[float]]]) -> dict[str, list[float]]:
+    """The rounds of several processes' samples joined contender by contender, so rounds stay aligned."""
+    joined: dict[str, list[float]] = {}
+    for samples in results:
+        for name, values in samples.items():
+            joined.setdefault(name, []).extend(values)
+    return joined
 
 
 def ratios(samples: Mapping[str, Sequence[float]], subject: str, baseline: str) -> Spread:

@@ -26,7 +26,7 @@ from tests.e2e.conftest import start_server
 from tests.imagegen import png_bytes
 
 TITLE = "Real time (upload to ready event)"
-SAMPLES = 20
+SAMPLES = 100
 POLL_SECONDS = 0.8  # webapp/js/assets.js POLL_MS, the interval the app polled at before the WebSocket
 TARGET_MS = 500
 

@@ -29,7 +29,7 @@ MAX_PIXELS = 50_000_000
 TARGETS = {"jpeg": 0.90, "png": 1.10, "webp": 1.10}
 MEMORY_TARGET_MB = 48
 SHARP_VERSION = "0.34.5"
-ROUNDS = 9
+ROUNDS = 13
 
 # name, kind (for the targets), repetitions
 CASES = (
