@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import statistics
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
+from bench import lambda_site
 from bench.interleave import Spread, interleaved, ratios, spread
 from functions.system import FUNCTIONS
 
@@ -40,12 +43,20 @@ def _cpu(code: str) -> float:
     does not dilute the ratio; CPU time, so waiting for a core another process holds does not count.
     """
     script = f"import time\nstart = time.process_time()\n{code}\nprint(time.process_time() - start)\n"
-    environment = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
-    environment.update(FAKE_ENVIRONMENT)
+    environment = {
+        key: value for key, value in os.environ.items() if key not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPATH")
+    }
+    environment.update(FAKE_ENVIRONMENT, PYTHONPATH=str(_site()))
+    # -S: no site-packages; the layers' distributions only, as on Lambda (bench/lambda_site.py).
     result = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, env=environment, capture_output=True, text=True, check=True
+        [sys.executable, "-S", "-c", script], cwd=ROOT, env=environment, capture_output=True, text=True, check=True
     )
     return float(result.stdout.strip().splitlines()[-1])
+
+
+@functools.cache
+def _site() -> Path:
+    return lambda_site.build(Path(tempfile.mkdtemp(prefix="lambda-site-")))
 
 
 def _modules() -> dict[str, str]:
@@ -75,7 +86,8 @@ def run() -> str:
     samples = measure(modules)
     baseline = spread(samples["baseline"])
     rows = [
-        "CPU time of importing each handler module (with its module-level init) in a fresh interpreter, against "
+        "CPU time of importing each handler module (with its module-level init) in a fresh interpreter that sees "
+        "only what the layers and the runtime hold (`bench/lambda_site.py`, as `/opt/python` on Lambda), against "
         "`import boto3` plus one S3 client. Every round starts one subprocess per function and one for the "
         f"baseline, alternating the order; {ROUNDS} rounds after a warm-up, ratio per round, median with its "
         f"interquartile range. Baseline here: {_ms(baseline)}. "

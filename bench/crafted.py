@@ -18,10 +18,10 @@ from functools import partial
 from bench.interleave import cpu_seconds, in_fresh_processes, interleaved, pooled, ratios
 
 TITLE = "Crafted images (decode cost against a plain image)"
-PROCESSES = 6
+PROCESSES = 20
 ROUNDS = 3  # per process, after a warm-up round
 REPETITIONS = 3
-SAMPLE_MS = 30
+SAMPLE_MS = 15
 MAX_PIXELS = 50_000_000
 BOX = 256
 
