@@ -8,7 +8,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -56,7 +55,7 @@ def _cpu(code: str) -> float:
 
 @functools.cache
 def _site() -> Path:
-    return lambda_site.build(Path(tempfile.mkdtemp(prefix="lambda-site-")))
+    return lambda_site.build(ROOT / "bench" / ".work" / "lambda-site")
 
 
 def _modules() -> dict[str, str]:

@@ -8,6 +8,7 @@ when rich and click are installed (about 80 ms), which a Lambda function never p
 
 from __future__ import annotations
 
+import shutil
 from importlib import metadata
 from pathlib import Path
 
@@ -15,16 +16,16 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parent.parent
-LAYER_REQUIREMENTS = (
-    ROOT / "layers" / "dependencies" / "requirements.txt",
-    ROOT / "layers" / "video" / "requirements.txt",
-)
-RUNTIME_PROVIDED = ("boto3",)  # in the python3.12 runtime itself, so in no layer
+# Every layer the stack can attach (infra/bundling.py builds each `layers/<name>/requirements.txt`; not imported
+# here, since it loads the CDK and starts its node process).
+LAYERS = ROOT / "layers"
+# In the python3.12 runtime itself, so in no layer; what it requires follows (infra/bundling.py RUNTIME_PROVIDED).
+RUNTIME_PROVIDED = ("boto3",)
 
 
 def _roots() -> list[Requirement]:
     roots = [Requirement(name) for name in RUNTIME_PROVIDED]
-    for path in LAYER_REQUIREMENTS:
+    for path in sorted(LAYERS.glob("*/requirements.txt")):
         for line in path.read_text().splitlines():
             text = line.split("#", 1)[0].strip()
             if text and not text.startswith("-"):
@@ -54,9 +55,10 @@ def distributions() -> dict[str, metadata.Distribution]:
 
 
 def build(target: Path) -> Path:
-    """`target` filled with a link to every top-level package, module and vendored library folder of those
-    distributions; returns it."""
-    target.mkdir(parents=True, exist_ok=True)
+    """`target`, emptied, then filled with a link to every top-level package, module and vendored library folder of
+    those distributions; returns it."""
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
     for distribution in distributions().values():
         for file in distribution.files or []:
             top = file.parts[0]
