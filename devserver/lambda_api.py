@@ -21,6 +21,7 @@ from typing import Any
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from devserver.config import SHUTDOWN_POLL_SECONDS
 from devserver.environments import FunctionError, Handler, invoke, load_handler
 from functions.system import FUNCTIONS
 
@@ -101,7 +102,9 @@ class LambdaApi:
 
     def start(self) -> str:
         self._http = make_server("127.0.0.1", 0, self, threaded=True)
-        threading.Thread(target=self._http.serve_forever, daemon=True, name="lambda-api").start()
+        threading.Thread(
+            target=self._http.serve_forever, args=(SHUTDOWN_POLL_SECONDS,), daemon=True, name="lambda-api"
+        ).start()
         return f"http://127.0.0.1:{self._http.server_port}"
 
     def stop(self) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from devserver.config import function_credentials
+from devserver.config import SHUTDOWN_POLL_SECONDS, function_credentials
 from devserver.s3gate.gate import Principal, WsgiApp
 from functions.system import FUNCTIONS
 
@@ -47,7 +47,9 @@ class GatedMotoServer:
         return int(self._server.server_port)
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(SHUTDOWN_POLL_SECONDS,), name="moto", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:
