@@ -4,12 +4,17 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+# This machine's environment sets PYTHONDONTWRITEBYTECODE=1: every process (each local server, each execution
+# environment, each mutation rerun) then compiled every module it imported from source, about 3 s of a local
+# server's start. The virtualenv is compiled once at install; our own modules write their bytecode as they load.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: dev test token install browser ffmpeg lint format typecheck unit integration infra e2e bench synth openapi clean
 
 $(VENV)/.installed: layers/dependencies/requirements.txt layers/video/requirements.txt requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --no-compile --disable-pip-version-check -r requirements/dev.txt
+	$(PY) -m compileall -q -j 0 $(VENV)/lib >/dev/null
 	touch $@
 
 # CPython 3.12 in WebAssembly (Pyodide, pinned in the lockfile) to byte-compile the Lambda assets for python3.12.
@@ -68,12 +73,13 @@ e2e: install $(if $(API_URL),,browser)
 
 # IAM_COVERAGE=1: the run fails if any function holds a grant none of its tests' calls used (usage in test-output/);
 # then the mutation check reruns, per grant, a few tests that used it without that grant, and expects a failure.
-# mypy checks the tree while pytest runs (pytest is mostly one process waiting on its servers: mypy takes the idle
-# core); its report is printed after pytest's, and either failing fails the target.
+# pytest runs in two xdist workers, a whole module each (an e2e module shares one local server), so the CPU-bound
+# tiers fill the core the e2e tier leaves idle while it waits on its servers and browsers; mypy checks the tree
+# meanwhile. mypy's report is printed after pytest's, and either failing fails the target.
 test: install browser lint
 	@mkdir -p test-output
 	@$(VENV)/bin/mypy > test-output/mypy.txt 2>&1 & mypy=$$!; \
-	  IAM_COVERAGE=1 $(PY) -m pytest -q; tests=$$?; \
+	  IAM_COVERAGE=1 $(PY) -m pytest -q -n 2 --dist loadfile; tests=$$?; \
 	  wait $$mypy; typed=$$?; echo "mypy:"; cat test-output/mypy.txt; \
 	  [ $$tests -eq 0 ] && [ $$typed -eq 0 ]
 	$(PY) -m tests.iam_mutation test-output/iam-usage.jsonl

@@ -148,19 +148,25 @@ def iam_names() -> LocalNames:
 
 
 # `IAM_COVERAGE=1` (make test): every grant of every function must be used by some allowed call of the run, and no
-# operation may be missing from the operation table. The e2e server's execution environments append to the same file.
+# operation may be missing from the operation table. The e2e server's execution environments and pytest-xdist's
+# workers append to the same file; the controller (or the only process) empties it first and checks it last.
 IAM_USAGE_FILE = Path(__file__).resolve().parents[1] / "test-output" / "iam-usage.jsonl"
+if os.environ.get("IAM_COVERAGE") == "1":
+    os.environ["IAM_USAGE_FILE"] = str(IAM_USAGE_FILE)
 
 
-def pytest_sessionstart(session: pytest.Session) -> None:
-    if os.environ.get("IAM_COVERAGE") == "1":
+def _is_xdist_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("IAM_COVERAGE") == "1" and not _is_xdist_worker(config):
         IAM_USAGE_FILE.parent.mkdir(parents=True, exist_ok=True)
         IAM_USAGE_FILE.write_text("")
-        os.environ["IAM_USAGE_FILE"] = str(IAM_USAGE_FILE)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if os.environ.get("IAM_COVERAGE") != "1":
+    if os.environ.get("IAM_COVERAGE") != "1" or _is_xdist_worker(session.config):
         return
     from devserver.iam import usage
     from devserver.iam.policies import local_policies

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 from dataclasses import dataclass
@@ -84,9 +85,13 @@ def built_layer() -> Path:
 
     folder = ROOT / "layers" / "build" / layer_asset_hash()
     done = folder / ".complete"
-    if not done.is_file():
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True)
-        LocalPipLayer().try_bundle(str(folder), image=None)  # type: ignore[arg-type]
-        done.touch()
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    # Two xdist workers may both need it (test_layer.py, test_bytecode.py): one builds, the other waits for it.
+    with open(folder.parent / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.is_file():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            LocalPipLayer().try_bundle(str(folder), image=None)  # type: ignore[arg-type]
+            done.touch()
     return folder / "python"
