@@ -8,17 +8,16 @@ import os
 import statistics
 import subprocess
 import sys
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
 from bench import lambda_site
-from bench.interleave import Spread, interleaved, ratios, spread
+from bench.interleave import Spread, ratios, spread
 from functions.system import FUNCTIONS
 
 TITLE = "Cold start (handler import and init)"
 ROOT = Path(__file__).resolve().parent.parent
-ROUNDS = 30
+ROUNDS = 24
 TARGET_RATIO = 1.3
 BASELINE = "import boto3\nboto3.client('s3', region_name='us-east-1')"
 # What a deployed function's settings would hold; only read lazily, but present as on Lambda.
@@ -72,31 +71,46 @@ def _modules() -> dict[str, str]:
 
 
 def measure(modules: dict[str, str], rounds: int = ROUNDS) -> dict[str, list[float]]:
-    """CPU seconds per round for the baseline (key `baseline`) and each handler module, one subprocess each, all
-    in one interleaved loop (the order reversed every other round)."""
-    contenders: dict[str, Callable[[], float]] = {"baseline": partial(_cpu, BASELINE)}
-    for name, module in modules.items():
-        contenders[name] = partial(_cpu, f"import {module}")
-    return interleaved(contenders, rounds=rounds, warmup=1)
+    """CPU seconds per round of each handler module (key: the function) and of the baseline started right beside it
+    (key `baseline:<function>`), one subprocess each: every round runs each function's pair, the functions' order and
+    each pair's order reversed every other round.
+
+    A baseline of its own next to each import: this VM's speed drifts over seconds, and one baseline per round lay up
+    to sixteen imports away from the function it divided (IQR of a ratio ±12 %, against ±7 % paired).
+    """
+    samples: dict[str, list[float]] = {}
+    for number in range(1 + rounds):
+        names = list(modules) if number % 2 == 0 else list(modules)[::-1]
+        for name in names:
+            function = partial(_cpu, f"import {modules[name]}")
+            if number % 2 == 0:
+                pair = {"baseline": _cpu(BASELINE), "function": function()}
+            else:
+                pair = {"function": function(), "baseline": _cpu(BASELINE)}
+            if number:  # round 0 is the warm-up
+                samples.setdefault(name, []).append(pair["function"])
+                samples.setdefault(f"baseline:{name}", []).append(pair["baseline"])
+    return samples
 
 
 def run() -> str:
     modules = _modules()
     samples = measure(modules)
-    baseline = spread(samples["baseline"])
+    baseline = spread([value for name, values in samples.items() if name.startswith("baseline:") for value in values])
     rows = [
         "CPU time of importing each handler module (with its module-level init) in a fresh interpreter that sees "
         "only what the layers and the runtime hold (`bench/lambda_site.py`, as `/opt/python` on Lambda), against "
-        "`import boto3` plus one S3 client. Every round starts one subprocess per function and one for the "
-        f"baseline, alternating the order; {ROUNDS} rounds after a warm-up, ratio per round, median with its "
-        f"interquartile range. Baseline here: {_ms(baseline)}. "
+        "`import boto3` plus one S3 client. Every round starts, for each function, its subprocess and one of the "
+        "baseline right beside it (the functions' order and each pair's order alternating by round); "
+        f"{ROUNDS} rounds after a warm-up, the ratio taken within each pair, median with its interquartile range. "
+        f"Baseline here: {_ms(baseline)}. "
         f"Target: at most {TARGET_RATIO}x.",
         "",
         "| function | handler module | ms CPU (median) | ratio (IQR) | within target |",
         "|---|---|---:|---:|---|",
     ]
     for name, module in modules.items():
-        ratio = ratios(samples, name, "baseline")
+        ratio = ratios(samples, name, f"baseline:{name}")
         rows.append(
             f"| {name} | `{module}` | {statistics.median(samples[name]) * 1000:.0f} | {ratio.ratio()} | "
             f"{'yes' if ratio.median <= TARGET_RATIO else 'NO'} |"

@@ -3,7 +3,8 @@
 The corpus is tests/crafted_images.py (made in memory). For each case the upload/ingest probe and the thumbnail
 path run on the crafted file and on its plain baseline in one interleaved loop (`bench.interleave`), and the
 median ratio crafted / plain is reported with its spread. A refused file costs what the refusal
-costs; decoding is single-threaded here (pillow-heif's DECODE_THREADS = 1) so CPU time is comparable.
+costs; decoding is single-threaded here (pillow-heif's DECODE_THREADS = 1, Pillow's AVIF DEFAULT_MAX_THREADS = 1)
+so CPU time is comparable.
 """
 
 from __future__ import annotations
@@ -51,8 +52,12 @@ def _repetitions(action: Callable[[], object]) -> int:
 
 def _setup() -> None:
     import pillow_heif
+    from PIL import AvifImagePlugin
 
     pillow_heif.options.DECODE_THREADS = 1
+    # Pillow decodes AVIF itself (libavif), on one thread per core unless told: the plain AVIF's CPU time then
+    # moved fivefold from sample to sample with the threads' scheduling.
+    AvifImagePlugin.DEFAULT_MAX_THREADS = 1
     warnings.simplefilter("ignore")
 
 
@@ -66,8 +71,9 @@ def _paths() -> dict[str, Callable[[bytes], object]]:
     }
 
 
-def measure(rounds: int) -> dict[str, dict[str, dict[str, list[float]]]]:
-    """In this process: for each case and path, the crafted and plain samples (CPU ms) of one interleaved loop."""
+def measure(rounds: int, names: list[str] | None = None) -> dict[str, dict[str, dict[str, list[float]]]]:
+    """In this process: for each case (or those `names` lists) and path, the crafted and plain samples (CPU ms) of
+    one interleaved loop."""
     from tests.crafted_images import corpus
 
     _setup()
@@ -79,6 +85,8 @@ def measure(rounds: int) -> dict[str, dict[str, dict[str, list[float]]]]:
             _cpu_ms(partial(path, case.plain), 1)
     measured: dict[str, dict[str, dict[str, list[float]]]] = {}
     for name, case in corpus().items():
+        if names is not None and name not in names:
+            continue
         measured[name] = {}
         for path_name, path in _paths().items():
             # One loop, the order alternating, after a warm-up round (codec setup is not what we measure).
