@@ -8,7 +8,6 @@ import os
 import statistics
 import subprocess
 import sys
-from functools import partial
 from pathlib import Path
 
 from bench import lambda_site
@@ -76,20 +75,20 @@ def measure(modules: dict[str, str], rounds: int = ROUNDS) -> dict[str, list[flo
     each pair's order reversed every other round.
 
     A baseline of its own next to each import: this VM's speed drifts over seconds, and one baseline per round lay up
-    to sixteen imports away from the function it divided (IQR of a ratio ±12 %, against ±7 % paired).
+    to sixteen imports away from the function it divided (IQR of a ratio ±12 %, against ±6 % paired).
     """
     samples: dict[str, list[float]] = {}
     for number in range(1 + rounds):
         names = list(modules) if number % 2 == 0 else list(modules)[::-1]
         for name in names:
-            function = partial(_cpu, f"import {modules[name]}")
+            handler = f"import {modules[name]}"
             if number % 2 == 0:
-                pair = {"baseline": _cpu(BASELINE), "function": function()}
+                baseline, function = _cpu(BASELINE), _cpu(handler)
             else:
-                pair = {"function": function(), "baseline": _cpu(BASELINE)}
+                function, baseline = _cpu(handler), _cpu(BASELINE)
             if number:  # round 0 is the warm-up
-                samples.setdefault(name, []).append(pair["function"])
-                samples.setdefault(f"baseline:{name}", []).append(pair["baseline"])
+                samples.setdefault(name, []).append(function)
+                samples.setdefault(f"baseline:{name}", []).append(baseline)
     return samples
 
 

@@ -71,9 +71,8 @@ def _paths() -> dict[str, Callable[[bytes], object]]:
     }
 
 
-def measure(rounds: int, names: list[str] | None = None) -> dict[str, dict[str, dict[str, list[float]]]]:
-    """In this process: for each case (or those `names` lists) and path, the crafted and plain samples (CPU ms) of
-    one interleaved loop."""
+def measure(rounds: int) -> dict[str, dict[str, dict[str, list[float]]]]:
+    """In this process: for each case and path, the crafted and plain samples (CPU ms) of one interleaved loop."""
     from tests.crafted_images import corpus
 
     _setup()
@@ -85,8 +84,6 @@ def measure(rounds: int, names: list[str] | None = None) -> dict[str, dict[str, 
             _cpu_ms(partial(path, case.plain), 1)
     measured: dict[str, dict[str, dict[str, list[float]]]] = {}
     for name, case in corpus().items():
-        if names is not None and name not in names:
-            continue
         measured[name] = {}
         for path_name, path in _paths().items():
             # One loop, the order alternating, after a warm-up round (codec setup is not what we measure).

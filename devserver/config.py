@@ -22,9 +22,6 @@ THUMBNAIL_QUEUE = "gallery-originals-created"
 # S3 → SQS for `videos/` (#16): the video function's own notification, as the stack gives it its own trigger.
 VIDEO_QUEUE = "gallery-videos-created"
 REGION = "us-east-1"
-# How often each of the local HTTP servers checks for shutdown (socketserver's default, 0.5 s, made every stop of
-# the local server wait about 2 s, once per server in turn).
-SHUTDOWN_POLL_SECONDS = 0.05
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ what botocore reads the error code from. The notifier reaches it through botocor
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import unquote
@@ -18,8 +17,8 @@ from urllib.parse import unquote
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from devserver.config import SHUTDOWN_POLL_SECONDS
 from devserver.guards import loopback_hosts, server_port
+from devserver.serving import serve_in_background
 from devserver.websocket_api import Gone, WebSocketApi
 from functions.system import REALTIME_MAX_MESSAGE_BYTES
 
@@ -77,9 +76,7 @@ class ConnectionsApi:
     def start(self) -> str:
         """Serve on a free loopback port; answers the endpoint base the management client is given."""
         self._http = make_server("127.0.0.1", 0, self, threaded=True)
-        threading.Thread(
-            target=self._http.serve_forever, args=(SHUTDOWN_POLL_SECONDS,), daemon=True, name="connections-api"
-        ).start()
+        serve_in_background(self._http, "connections-api")
         return f"http://127.0.0.1:{self._http.server_port}/{self._api.stage}"
 
     def stop(self) -> None:

@@ -14,15 +14,14 @@ import json
 import logging
 import os
 import ssl
-import threading
 from collections.abc import Callable
 from typing import Any
 
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from devserver.config import SHUTDOWN_POLL_SECONDS
 from devserver.environments import FunctionError, Handler, invoke, load_handler
+from devserver.serving import serve_in_background
 from functions.system import FUNCTIONS
 
 log = logging.getLogger("devserver")
@@ -102,9 +101,7 @@ class LambdaApi:
 
     def start(self) -> str:
         self._http = make_server("127.0.0.1", 0, self, threaded=True)
-        threading.Thread(
-            target=self._http.serve_forever, args=(SHUTDOWN_POLL_SECONDS,), daemon=True, name="lambda-api"
-        ).start()
+        serve_in_background(self._http, "lambda-api")
         return f"http://127.0.0.1:{self._http.server_port}"
 
     def stop(self) -> None:

@@ -18,12 +18,13 @@ from werkzeug.wrappers import Request, Response
 from devserver.async_invocations import AsyncInvoker, FailureQueues
 from devserver.auth import LocalAuthority
 from devserver.aws import EmbeddedAws
-from devserver.config import ASSET_TABLE, SHUTDOWN_POLL_SECONDS, LocalConfig, function_environment, local_names
+from devserver.config import ASSET_TABLE, LocalConfig, function_environment, local_names
 from devserver.connections_api import ConnectionsApi
 from devserver.environments import FunctionError
 from devserver.gateway import Gateway
 from devserver.iam.enforce import install
 from devserver.lambda_api import LambdaApi
+from devserver.serving import serve_in_background, serve_until_shutdown
 from devserver.stream_relay import POLL_INTERVAL_SECONDS, StreamRelay, notifier_mapping
 from devserver.throttle import RouteThrottles
 from devserver.web import WebApp
@@ -147,9 +148,7 @@ class LocalStack:
         # The demo web app on its own origin, so the browser goes through CORS like a deployed SPA does.
         web_app = WebApp(api_base=self.url, storage_origin=self.aws.endpoint, realtime_origin=self.realtime_origin)
         self._web = make_server("127.0.0.1", self.config.web_port, web_app, threaded=True)
-        threading.Thread(
-            target=self._web.serve_forever, args=(SHUTDOWN_POLL_SECONDS,), name="webapp", daemon=True
-        ).start()
+        serve_in_background(self._web, "webapp")
         submit = self.async_invoker.submit
         self._loops = [
             Loop("thumbnails", thumbnail_poller(self.aws.client("sqs"), self.aws.queue_url, submit), 0.05),
@@ -174,7 +173,7 @@ class LocalStack:
         return f"http://127.0.0.1:{self._web.server_port}"
 
     def serve_forever(self) -> None:
-        self._http.serve_forever(SHUTDOWN_POLL_SECONDS)
+        serve_until_shutdown(self._http)
 
 
 def serve() -> None:

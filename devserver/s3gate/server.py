@@ -9,8 +9,9 @@ from typing import Any
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from devserver.config import SHUTDOWN_POLL_SECONDS, function_credentials
+from devserver.config import function_credentials
 from devserver.s3gate.gate import Principal, WsgiApp
+from devserver.serving import serve_in_background
 from functions.system import FUNCTIONS
 
 # The server's own clients (EmbeddedAws.client, and handlers outside an execution environment) sign with this pair.
@@ -47,10 +48,7 @@ class GatedMotoServer:
         return int(self._server.server_port)
 
     def start(self) -> None:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(SHUTDOWN_POLL_SECONDS,), name="moto", daemon=True
-        )
-        self._thread.start()
+        self._thread = serve_in_background(self._server, "moto")
 
     def stop(self) -> None:
         if self._thread is not None:
