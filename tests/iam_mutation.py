@@ -50,6 +50,9 @@ WARM_MODULES = (
     "httpx",
 )
 _TIERS = ("tests/unit/", "tests/integration/", "tests/infra/", "tests/e2e/")
+# What the fuzzer reaches depends on its time budget and its two threads' timing: a grant one run of it used, the
+# rerun may not reach. Chosen only when no other e2e module used the grant.
+_UNSTEADY_E2E = ("tests/e2e/test_fuzz_contract.py",)
 
 
 def _node(test: str) -> str:
@@ -74,7 +77,10 @@ def _cheapest(nodes: set[str]) -> list[str]:
     # An e2e module starts a server (and maybe a browser): only when nothing cheaper used the grant, and only one.
     ranked = sorted(nodes, key=_rank)
     cheap = [node for node in ranked if not node.startswith("tests/e2e/")]
-    e2e = sorted((node for node in ranked if node.startswith("tests/e2e/")), key=lambda node: ("browser" in node, node))
+    e2e = sorted(
+        (node for node in ranked if node.startswith("tests/e2e/")),
+        key=lambda node: (node in _UNSTEADY_E2E, "browser" in node, node),
+    )
     return cheap[:TESTS_PER_GRANT] or e2e[:1]
 
 
