@@ -9,7 +9,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 # server's start. The virtualenv is compiled once at install; our own modules write their bytecode as they load.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: dev test token install browser ffmpeg lint format typecheck unit integration infra e2e bench synth openapi clean
+.PHONY: dev test token install browser ffmpeg valgrind lint format typecheck unit integration infra e2e bench synth openapi clean
 
 $(VENV)/.installed: layers/dependencies/requirements.txt layers/video/requirements.txt requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -93,7 +93,16 @@ ffmpeg:
 	  else echo "ffmpeg: not root, ffmpeg not installed; the video bench will be skipped"; fi; \
 	fi
 
-bench: install ffmpeg
+# Debian's valgrind, whose callgrind counts the crafted images' instructions; installed when missing and root.
+valgrind:
+	@if ! command -v valgrind >/dev/null; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null) \
+	      || echo "valgrind: could not install valgrind; the crafted images' bench will be skipped"; \
+	  else echo "valgrind: not root, valgrind not installed; the crafted images' bench will be skipped"; fi; \
+	fi
+
+bench: install ffmpeg valgrind
 	$(PY) -m bench
 
 synth: install

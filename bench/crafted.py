@@ -1,10 +1,12 @@
-"""Crafted-images section of `make bench`: CPU of each crafted file against a plain file of the same pixel count.
+"""Crafted-images section of `make bench`: the cost of each crafted file against a plain file of the same pixel count.
 
 The corpus is tests/crafted_images.py (made in memory). For each case the upload/ingest probe and the thumbnail
-path run on the crafted file and on its plain baseline in one interleaved loop (`bench.interleave`), and the
-median ratio crafted / plain is reported with its spread. A refused file costs what the refusal
-costs; decoding is single-threaded here (pillow-heif's DECODE_THREADS = 1, Pillow's AVIF DEFAULT_MAX_THREADS = 1)
-so CPU time is comparable.
+path run on the crafted file and on its plain baseline in one interleaved loop, and the median ratio crafted / plain
+is reported with its spread. The ratio is one of instructions executed, counted by callgrind (`bench.instructions`):
+CPU time on this VM moved such ratios 15–25 % between runs minutes apart, instructions do not move. CPU time is
+given beside it, as a figure for the reader, not as a ratio. A refused file costs what the refusal costs; decoding
+is single-threaded here (pillow-heif's DECODE_THREADS = 1, Pillow's AVIF DEFAULT_MAX_THREADS = 1) so CPU time is
+comparable.
 """
 
 from __future__ import annotations
@@ -16,26 +18,32 @@ from collections.abc import Callable
 from contextlib import suppress
 from functools import partial
 
+from bench.instructions import available, counted, in_callgrind
 from bench.interleave import cpu_seconds, in_fresh_processes, interleaved, pooled, ratios
 
 TITLE = "Crafted images (decode cost against a plain image)"
-PROCESSES = 20
-ROUNDS = 3  # per process, after a warm-up round
+COUNTED_ROUNDS = 3  # instructions barely move from round to round (under 1 % but for the smallest files)
+PROCESSES = 5  # for the CPU-time figures
+ROUNDS = 2  # per process, after a warm-up round
 REPETITIONS = 3
 SAMPLE_MS = 15
 MAX_PIXELS = 50_000_000
 BOX = 256
 
+Samples = dict[str, dict[str, dict[str, list[float]]]]  # case -> path -> crafted / plain -> one figure per round
 
-def _cpu_ms(action: Callable[[], object], repetitions: int = REPETITIONS) -> float:
-    """CPU ms per run over `repetitions` runs; a refusal (ImageRejected) is the result being measured, not an error."""
+
+def _refused_or_done(action: Callable[[], object]) -> None:
+    """Run `action`; a refusal (ImageRejected) is the result being measured, not an error."""
     from functions.common.images import ImageRejected
 
-    def refused_or_done() -> None:
-        with suppress(ImageRejected):
-            action()
+    with suppress(ImageRejected):
+        action()
 
-    return cpu_seconds(refused_or_done, repetitions) * 1000
+
+def _cpu_ms(action: Callable[[], object], repetitions: int = REPETITIONS) -> float:
+    """CPU ms per run over `repetitions` runs."""
+    return cpu_seconds(partial(_refused_or_done, action), repetitions) * 1000
 
 
 def _repetitions(action: Callable[[], object]) -> int:
@@ -71,26 +79,58 @@ def _paths() -> dict[str, Callable[[bytes], object]]:
     }
 
 
-def measure(rounds: int) -> dict[str, dict[str, dict[str, list[float]]]]:
-    """In this process: for each case and path, the crafted and plain samples (CPU ms) of one interleaved loop."""
+def _files() -> dict[str, dict[str, bytes]]:
+    """Each case's crafted and plain file, every one of them already run once down every path.
+
+    The first file run in a fresh process otherwise pays the heap's growth and the codecs' first use (its plain JPEG
+    measured 0.4 ms in one run, 0.7 ms in another).
+    """
     from tests.crafted_images import corpus
 
     _setup()
-    # Every file once down every path before any is measured: the first case measured in a fresh process otherwise
-    # pays the heap's growth and the codecs' first use (its plain JPEG measured 0.4 ms in one run, 0.7 ms in another).
-    for case in corpus().values():
+    files = {name: {"crafted": case.data, "plain": case.plain} for name, case in corpus().items()}
+    for pair in files.values():
         for path in _paths().values():
-            _cpu_ms(partial(path, case.data), 1)
-            _cpu_ms(partial(path, case.plain), 1)
-    measured: dict[str, dict[str, dict[str, list[float]]]] = {}
-    for name, case in corpus().items():
+            for data in pair.values():
+                _refused_or_done(partial(path, data))
+    return files
+
+
+def count(rounds: int) -> list[list[str]]:
+    """Under callgrind: each case's crafted and plain file counted in turn down each path, the order alternating,
+    `rounds` times; the (case, path, file) of each counted run, in order."""
+    labels = []
+    for name, pair in _files().items():
+        for path_name, path in _paths().items():
+            for number in range(rounds):
+                for which in list(pair) if number % 2 == 0 else list(pair)[::-1]:
+                    counted(partial(_refused_or_done, partial(path, pair[which])))
+                    labels.append([name, path_name, which])
+    return labels
+
+
+def counted_instructions(rounds: int = COUNTED_ROUNDS) -> Samples:
+    """Instructions per run of each case, path and file (one process under callgrind)."""
+    labels, counts = in_callgrind("bench.crafted:count", rounds=rounds)
+    if len(labels) != len(counts):
+        raise RuntimeError(f"callgrind wrote {len(counts)} profiles for {len(labels)} counted runs")
+    samples: Samples = {}
+    for (name, path_name, which), instructions in zip(labels, counts, strict=True):
+        samples.setdefault(name, {}).setdefault(path_name, {}).setdefault(which, []).append(float(instructions))
+    return samples
+
+
+def measure(rounds: int) -> Samples:
+    """In this process: for each case and path, the crafted and plain samples (CPU ms) of one interleaved loop."""
+    measured: Samples = {}
+    for name, pair in _files().items():
         measured[name] = {}
         for path_name, path in _paths().items():
             # One loop, the order alternating, after a warm-up round (codec setup is not what we measure).
             measured[name][path_name] = interleaved(
                 {
-                    "crafted": partial(_cpu_ms, partial(path, case.data), _repetitions(partial(path, case.data))),
-                    "plain": partial(_cpu_ms, partial(path, case.plain), _repetitions(partial(path, case.plain))),
+                    which: partial(_cpu_ms, partial(path, data), _repetitions(partial(path, data)))
+                    for which, data in pair.items()
                 },
                 rounds=rounds,
             )
@@ -99,55 +139,69 @@ def measure(rounds: int) -> dict[str, dict[str, dict[str, list[float]]]]:
 
 def _ratio(samples: dict[str, list[float]]) -> str:
     """Three significant digits: the refusals' ratios are hundredths, and two decimals would round them away."""
-    if min(samples["plain"]) <= 0:
-        return "n/a (plain below the clock)"
     ratio = ratios(samples, "crafted", "plain")
     return ratio.ratio(max(2, 2 - math.floor(math.log10(max(ratio.median, 1e-6)))))
 
 
-def run() -> str:
+def _handling(data: bytes) -> str:
     from functions.common.images import ImageRejected, probe
-    from tests.crafted_images import corpus
 
+    try:
+        probe(data, max_pixels=MAX_PIXELS)
+    except ImageRejected as rejected:
+        return f"refused `{rejected.code}`"
+    return "accepted, bounded"
+
+
+def run() -> str:
+    if not available():
+        return "Skipped: no `valgrind` on the PATH (`make bench` installs Debian's when it runs as root)."
     _setup()
-    runs = in_fresh_processes("bench.crafted:measure", processes=PROCESSES, rounds=ROUNDS)
+    instructions = counted_instructions()
+    cpu = in_fresh_processes("bench.crafted:measure", processes=PROCESSES, rounds=ROUNDS)
     rows = [
-        "| Crafted file | Bytes | Handling | Probe ms (plain) | Probe ratio | Thumbnail ms (plain) | Thumbnail ratio |",
-        "|---|---:|---|---:|---:|---:|---:|",
+        "| Crafted file | Bytes | Handling | Probe CPU ms (plain) | Probe M instructions (plain) | Probe ratio "
+        "| Thumbnail CPU ms (plain) | Thumbnail M instructions (plain) | Thumbnail ratio |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
-    worst = 0.0
-    for name, case in corpus().items():
-        try:
-            probe(case.data, max_pixels=MAX_PIXELS)
-            handling = "accepted, bounded"
-        except ImageRejected as rejected:
-            handling = f"refused `{rejected.code}`"
+    worst = (0.0, "")
+    for name, pair in _files().items():
         figures = []
         for path_name in _paths():
-            samples = pooled([measured[name][path_name] for measured in runs])
-            crafted, plain = statistics.median(samples["crafted"]), statistics.median(samples["plain"])
-            if min(samples["plain"]) > 0:
-                worst = max(worst, ratios(samples, "crafted", "plain").median)
-            figures += [f"{crafted:.1f} ({plain:.1f})", _ratio(samples)]
-        rows.append(f"| {name} | {len(case.data):,} | {handling} | " + " | ".join(figures) + " |")
+            counts = instructions[name][path_name]
+            times = pooled([measured[name][path_name] for measured in cpu])
+            median = {which: statistics.median(times[which]) for which in pair}
+            millions = {which: statistics.median(counts[which]) / 1e6 for which in pair}
+            worst = max(worst, (ratios(counts, "crafted", "plain").median, f"{name} ({path_name})"))
+            figures += [
+                f"{median['crafted']:.1f} ({median['plain']:.1f})",
+                f"{millions['crafted']:.2f} ({millions['plain']:.2f})",
+                _ratio(counts),
+            ]
+        cells = [name, f"{len(pair['crafted']):,}", _handling(pair["crafted"]), *figures]
+        rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(
         [
-            "CPU time (user + system) of the upload/ingest probe (`probe`: identify, check, full decode) and of the "
-            "thumbnail path (`make_thumbnail`) on each crafted file of `tests/crafted_images.py`, against a plain "
-            "file of the same format and pixel count measured in the same run. "
-            f"Crafted and plain run in one loop, the order alternating, {ROUNDS} rounds after a warm-up in each of "
-            f"{PROCESSES} fresh interpreters (`bench.interleave.in_fresh_processes`: one process's memory layout can "
-            "move these ratios by tens of per cent); medians over all rounds, the "
-            "ratio taken within each round, with its interquartile range; each sample repeats the file a power of two "
-            f"times, enough to last about {SAMPLE_MS} ms (sized from warm runs). A refused file costs its refusal.",
+            "The upload/ingest probe (`probe`: identify, check, full decode) and the thumbnail path "
+            "(`make_thumbnail`) on each crafted file of `tests/crafted_images.py`, against a plain file of the same "
+            "format and pixel count. The ratio is one of **instructions executed**, counted by valgrind's callgrind "
+            "(`bench/instructions.py`) in one fresh interpreter: crafted and plain in turn, the order alternating, "
+            f"{COUNTED_ROUNDS} rounds after every file ran once; the median of the ratios of each round with its "
+            "interquartile range. Instructions are the same from run to run whatever the machine is doing; CPU time "
+            "on this VM moved these ratios 15–25 % between runs minutes apart. Instructions are not time: "
+            "interpreter code (the walks that refuse a file) runs several instructions per cycle, C decoders fewer, "
+            "so a refusal's ratio of instructions can read a few times its ratio of CPU time; most read higher, a "
+            "few lower, by up to a third. CPU time (user + system) is given beside it as a figure, the median over "
+            f"{PROCESSES} fresh interpreters of {ROUNDS} interleaved rounds each, each sample repeating the file "
+            f"enough to last about {SAMPLE_MS} ms; it moves between runs. A refused file costs its refusal.",
             "",
             *rows,
             "",
-            f"Largest ratio in this run: **{worst:.2f}x**. The accepted animations and multi-image files decode "
-            "frame 0 or the primary image only; their ratios above 1x are against a 64x64 baseline of a fraction of "
-            "a millisecond, and come from parsing the container's 1,000 frames or 32 images, a millisecond or two. "
-            "Refusing a HEIF/AVIF of 500 images costs the walk of its boxes (about 2 ms; the walk gives up after "
-            "20,000 boxes and entries, so no file costs it more than a few times that).",
+            f"Largest ratio in this run: **{worst[0]:.2f}x**, {worst[1]}. The accepted animations and multi-image "
+            "files decode frame 0 or the primary image only; their ratios above 1x are against a 64x64 baseline of "
+            "a fraction of a millisecond, and come from parsing the container's 1,000 frames or 32 images, a "
+            "millisecond or two. Refusing a HEIF/AVIF of 500 images costs the walk of its boxes (a few ms; the walk "
+            "gives up after 20,000 boxes and entries, so no file costs it more than a few times that).",
         ]
     )
 
