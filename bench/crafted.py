@@ -18,7 +18,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from functools import partial
 
-from bench.instructions import available, counted, in_callgrind
+from bench.instructions import available, count_interleaved, counted_samples
 from bench.interleave import cpu_seconds, in_fresh_processes, interleaved, pooled, ratios
 
 TITLE = "Crafted images (decode cost against a plain image)"
@@ -96,27 +96,26 @@ def _files() -> dict[str, dict[str, bytes]]:
     return files
 
 
-def count(rounds: int) -> list[list[str]]:
+def count(rounds: int) -> list[str]:
     """Under callgrind: each case's crafted and plain file counted in turn down each path, the order alternating,
-    `rounds` times; the (case, path, file) of each counted run, in order."""
+    `rounds` times; the label (`case path file`) of each counted run, in order."""
     labels = []
     for name, pair in _files().items():
         for path_name, path in _paths().items():
-            for number in range(rounds):
-                for which in list(pair) if number % 2 == 0 else list(pair)[::-1]:
-                    counted(partial(_refused_or_done, partial(path, pair[which])))
-                    labels.append([name, path_name, which])
+            contenders = {
+                f"{name} {path_name} {which}": partial(_refused_or_done, partial(path, data))
+                for which, data in pair.items()
+            }
+            labels += count_interleaved(contenders, rounds=rounds, warmup=0)
     return labels
 
 
 def counted_instructions(rounds: int = COUNTED_ROUNDS) -> Samples:
     """Instructions per run of each case, path and file (one process under callgrind)."""
-    labels, counts = in_callgrind("bench.crafted:count", rounds=rounds)
-    if len(labels) != len(counts):
-        raise RuntimeError(f"callgrind wrote {len(counts)} profiles for {len(labels)} counted runs")
     samples: Samples = {}
-    for (name, path_name, which), instructions in zip(labels, counts, strict=True):
-        samples.setdefault(name, {}).setdefault(path_name, {}).setdefault(which, []).append(float(instructions))
+    for label, counts in counted_samples("bench.crafted:count", rounds=rounds).items():
+        name, path_name, which = label.split(" ")
+        samples.setdefault(name, {}).setdefault(path_name, {})[which] = counts
     return samples
 
 

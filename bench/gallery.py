@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
 from bench.in_process_aws import in_process_aws
+from bench.instructions import available, count_interleaved, counted_samples
 from bench.interleave import cpu_seconds, in_fresh_processes, interleaved, pooled, ratios, spread
 
 TITLE = "Gallery listing (GET /gallery)"
 ACTIVE, TRASHED, PAGE = 50, 10_000, 50
-PROCESSES, ROUNDS, SAMPLE_MS = 6, 5, 100  # ROUNDS per process, after two warm-up rounds
+PROCESSES, ROUNDS, SAMPLE_MS = 6, 5, 100  # ROUNDS per process, after two warm-up rounds (CPU time)
+COUNTED_ROUNDS = 5  # of instructions, in one process under callgrind
 
 
 def _items_read_per_page() -> tuple[int, int]:
@@ -50,9 +54,9 @@ def _items_read_per_page() -> tuple[int, int]:
     return all_read, trash_read
 
 
-def handler_cpu(rounds: int) -> dict[str, list[float]]:
-    """CPU of the gallery handler on moto in this process (50 ready items): one page of 50 and one `GET /assets/{id}`,
-    each sample repeated to last about SAMPLE_MS, in one interleaved loop."""
+@contextmanager
+def _handler_calls() -> Iterator[dict[str, Callable[[], None]]]:
+    """The gallery handler on moto in this process (50 ready items): one page of 50 and one `GET /assets/{id}`."""
     import boto3
 
     from functions.common.repository import AssetRepository
@@ -87,14 +91,25 @@ def handler_cpu(rounds: int) -> dict[str, list[float]]:
             assert response["statusCode"] == 200, response
 
         try:
-            contenders = {}
-            for name in events:
-                action = partial(call, name)
-                repetitions = max(1, math.ceil(SAMPLE_MS / 1000 / max(cpu_seconds(action), 1e-6)))
-                contenders[name] = partial(cpu_seconds, action, repetitions)
-            return interleaved(contenders, rounds=rounds, warmup=2)
+            yield {name: partial(call, name) for name in events}
         finally:
             wiring.collaborators.reset()
+
+
+def handler_cpu(rounds: int) -> dict[str, list[float]]:
+    """CPU of each call, each sample repeated to last about SAMPLE_MS, in one interleaved loop."""
+    with _handler_calls() as calls:
+        contenders = {}
+        for name, action in calls.items():
+            repetitions = max(1, math.ceil(SAMPLE_MS / 1000 / max(cpu_seconds(action), 1e-6)))
+            contenders[name] = partial(cpu_seconds, action, repetitions)
+        return interleaved(contenders, rounds=rounds, warmup=2)
+
+
+def handler_instructions(rounds: int) -> list[str]:
+    """Under callgrind: each call counted once a round, interleaved after two warm-up rounds; the labels in order."""
+    with _handler_calls() as calls:
+        return count_interleaved(calls, rounds=rounds, warmup=2)
 
 
 def run() -> str:
@@ -102,7 +117,14 @@ def run() -> str:
     samples = pooled(in_fresh_processes("bench.gallery:handler_cpu", processes=PROCESSES, rounds=ROUNDS))
     page_ms = spread([value * 1000 for value in samples["page"]])
     item_ms = spread([value * 1000 for value in samples["item"]])
-    ratio = ratios(samples, "page", "item")
+    if available():
+        counts = counted_samples("bench.gallery:handler_instructions", rounds=COUNTED_ROUNDS)
+        ratio = ratios(counts, "page", "item")
+        ratio_row = (
+            f"| page ÷ one asset, instructions (median of {ratio.rounds} interleaved rounds) | {ratio.ratio()} | |"
+        )
+    else:
+        ratio_row = "| page ÷ one asset, instructions | skipped: no `valgrind` on the PATH | |"
     return f"""
 {ACTIVE} active items and {TRASHED:,} in the trash for one user; page size {PAGE}.
 
@@ -112,13 +134,16 @@ def run() -> str:
 | DynamoDB items read for one page of `trash` | {trash_read} | ≤ {PAGE + 1} |
 | handler CPU, one `GET /gallery` page of 50 items | {page_ms.value(2, " ms")} | |
 | handler CPU, one `GET /assets/{{id}}` (baseline, same run) | {item_ms.value(2, " ms")} | |
-| page ÷ one asset (median of {ratio.rounds} interleaved rounds in {PROCESSES} processes) | {ratio.ratio()} | |
+{ratio_row}
 
 Items read are the `ScannedCount` of every Query the page made: each view is a sparse index, so a page reads
 its items plus one that tells whether another page follows, whatever the size of the trash.
 The handler CPU is the gallery function's own handler on an API Gateway event (routing, validation, the Query or
 GetItem, the presenter, the signed URLs, the JSON) on moto in the same process, with 50 ready items, measured
 with `time.process_time` in one interleaved loop in each of {PROCESSES} fresh interpreters (each sample repeated to
-last about {SAMPLE_MS} ms). Most of either figure is moto's: profiling one 51-item Query shows about 90 % of its
+last about {SAMPLE_MS} ms). The ratio is one of instructions executed, counted by valgrind's callgrind
+(`bench/instructions.py`) in one fresh interpreter, the calls interleaved after two warm-up rounds: CPU time on this
+VM moved it 18 % between two runs, instructions do not move. Instructions are not time, so it need not equal the
+ratio of the CPU times above. Most of either figure is moto's: profiling one 51-item Query shows about 90 % of its
 time inside moto's response serializer, which real DynamoDB does not share.
 """

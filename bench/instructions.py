@@ -24,7 +24,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +81,29 @@ def in_callgrind(function: str, **keywords: Any) -> tuple[Any, list[int]]:
         dumps = sorted(Path(folder).glob("profile.*"), key=lambda path: int(path.suffix[1:]))
         counts = [_instructions(path) for path in dumps]
     return json.loads(completed.stdout.strip().splitlines()[-1]), counts
+
+
+def count_interleaved(contenders: Mapping[str, Callable[[], object]], *, rounds: int, warmup: int = 1) -> list[str]:
+    """Under callgrind: each contender counted once a round, the order alternating, after `warmup` uncounted rounds
+    (as `bench.interleave.interleaved`); the name of each counted run, in order."""
+    names = list(contenders)
+    labels = []
+    for number in range(warmup + rounds):
+        for name in names if number % 2 == 0 else names[::-1]:
+            if number < warmup:
+                contenders[name]()
+            else:
+                counted(contenders[name])
+                labels.append(name)
+    return labels
+
+
+def counted_samples(function: str, **keywords: Any) -> dict[str, list[float]]:
+    """The instructions of each counted run of `function` (which returns the label of each, in order), by label."""
+    labels, counts = in_callgrind(function, **keywords)
+    if len(labels) != len(counts):
+        raise RuntimeError(f"callgrind wrote {len(counts)} profiles for {len(labels)} counted runs of {function}")
+    samples: dict[str, list[float]] = {}
+    for label, instructions in zip(labels, counts, strict=True):
+        samples.setdefault(label, []).append(float(instructions))
+    return samples
