@@ -84,23 +84,24 @@ test: install browser lint
 	  [ $$tests -eq 0 ] && [ $$typed -eq 0 ]
 	$(PY) -m tests.iam_mutation test-output/iam-usage.jsonl
 
-# Debian's ffmpeg, the command line the video bench compares the poster code with; installed when missing and root.
-ffmpeg:
-	@if ! command -v ffmpeg >/dev/null; then \
+# $(call debian_tool,COMMAND,WHAT IS SKIPPED WITHOUT IT): Debian's package of that name, installed when the command
+# is missing and we are root.
+define debian_tool
+	@if ! command -v $(1) >/dev/null; then \
 	  if [ "$$(id -u)" = "0" ]; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null) \
-	      || echo "ffmpeg: could not install ffmpeg; the video bench will be skipped"; \
-	  else echo "ffmpeg: not root, ffmpeg not installed; the video bench will be skipped"; fi; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null) \
+	      || echo "$(1): could not install $(1); $(2) will be skipped"; \
+	  else echo "$(1): not root, $(1) not installed; $(2) will be skipped"; fi; \
 	fi
+endef
 
-# Debian's valgrind, whose callgrind counts the crafted images' instructions; installed when missing and root.
+# The command line the video bench compares the poster code with.
+ffmpeg:
+	$(call debian_tool,ffmpeg,the video bench)
+
+# Its callgrind counts the instructions behind the crafted images' and the gallery page's ratios.
 valgrind:
-	@if ! command -v valgrind >/dev/null; then \
-	  if [ "$$(id -u)" = "0" ]; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null) \
-	      || echo "valgrind: could not install valgrind; the crafted images' bench will be skipped"; \
-	  else echo "valgrind: not root, valgrind not installed; the crafted images' bench will be skipped"; fi; \
-	fi
+	$(call debian_tool,valgrind,the instruction-count benches)
 
 bench: install ffmpeg valgrind
 	$(PY) -m bench

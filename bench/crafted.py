@@ -155,6 +155,8 @@ def _handling(data: bytes) -> str:
 def run() -> str:
     if not available():
         return "Skipped: no `valgrind` on the PATH (`make bench` installs Debian's when it runs as root)."
+    from tests.crafted_images import corpus
+
     _setup()
     instructions = counted_instructions()
     cpu = in_fresh_processes("bench.crafted:measure", processes=PROCESSES, rounds=ROUNDS)
@@ -164,7 +166,8 @@ def run() -> str:
         "|---|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     worst = (0.0, "")
-    for name, pair in _files().items():
+    for name, case in corpus().items():
+        pair = {"crafted": case.data, "plain": case.plain}
         figures = []
         for path_name in _paths():
             counts = instructions[name][path_name]
