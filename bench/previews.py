@@ -21,7 +21,7 @@ from bench.interleave import cpu_seconds, interleaved, ratios, spread
 from functions.system import LIMIT_DEFAULTS
 
 PREVIEW = int(LIMIT_DEFAULTS["PREVIEW_SIZE"])
-ROUNDS = 9
+ROUNDS = 15
 
 # sharp's idiomatic two renditions: one input, two cloned pipelines, each with shrink-on-load.
 SHARP_BOTH_SCRIPT = r"""

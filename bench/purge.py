@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 import time
@@ -12,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench.in_process_aws import in_process_aws
-from bench.interleave import ratios
+from bench.interleave import in_fresh_processes, pooled, ratios
 
 TITLE = "Trash purge (scheduled)"
 # The mix of the issue's 20,000 items (10 % expired, 20 % recently trashed, 70 % active) at 1,000 by default: on moto
@@ -25,6 +26,8 @@ NOW = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
 # and time grow with the square of the objects (and memory with the rounds): BENCH_PURGE_TOTAL=1000 keeps a run
 # to about 2 GB and a minute.
 ROUNDS = int(os.environ.get("BENCH_PURGE_ROUNDS", "3"))
+# Fresh interpreters, one after another, whose rounds are pooled: in one process the ratio's rounds spread ±10 %.
+PROCESSES = int(os.environ.get("BENCH_PURGE_PROCESSES", "5"))
 
 
 def _assets() -> list[Any]:
@@ -138,7 +141,20 @@ def _ours(table: str, bucket: str, repository: Any, s3: Any) -> tuple[float, Cou
     return elapsed, counts
 
 
-def run() -> str:
+@contextmanager
+def _without_gc() -> Iterator[None]:
+    """The cyclic collector off while a loop runs, as `timeit` does, and run before and after it."""
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.collect()
+
+
+def measured(rounds: int) -> dict[str, Any]:
+    """Both loops' CPU seconds over `rounds` interleaved rounds on a fresh moto, and each loop's counts in its first."""
     import boto3
     from botocore.config import Config
 
@@ -160,18 +176,25 @@ def run() -> str:
         _seed(repository, bucket, assets, ours_s3)
         seconds: dict[str, list[float]] = {"naive": [], "purge": []}
         counted: dict[str, Counter[str]] = {}
-        for number in range(ROUNDS):
+        for number in range(rounds):
             for name in ("purge", "naive") if number % 2 == 0 else ("naive", "purge"):
                 if seconds["naive"] or seconds["purge"]:
                     _seed(repository, bucket, expired_assets, ours_s3)
-                if name == "purge":
-                    elapsed, counts = _ours(table, bucket, repository, ours_s3)
-                else:
-                    elapsed, counts = _naive(table, bucket, naive_s3, naive_dynamodb)
+                with _without_gc():
+                    if name == "purge":
+                        elapsed, counts = _ours(table, bucket, repository, ours_s3)
+                    else:
+                        elapsed, counts = _naive(table, bucket, naive_s3, naive_dynamodb)
                 seconds[name].append(elapsed)
                 counted.setdefault(name, counts)
-        ours, naive = counted["purge"], counted["naive"]
-        time_ratio = ratios(seconds, "purge", "naive")
+    return {"seconds": seconds, "counted": counted, "expired": expired}
+
+
+def run() -> str:
+    results = in_fresh_processes("bench.purge:measured", processes=PROCESSES, rounds=ROUNDS)
+    time_ratio = ratios(pooled([result["seconds"] for result in results]), "purge", "naive")
+    expired = results[0]["expired"]
+    ours, naive = (Counter(results[0]["counted"][name]) for name in ("purge", "naive"))
 
     objects = 2 * expired
     # Items DynamoDB read: those the Queries (or the Scan) returned, plus those the claims wrote back.
@@ -189,7 +212,8 @@ def run() -> str:
         f"{naive['DeleteObject.calls']:,} | {ours['DeleteObjects.calls']:,} |",
         # Deleting forever lists each object's versions (the bucket is versioned); a plain delete keeps them.
         f"| S3 version listings (one per object) | 0 | {ours['ListObjectVersions.calls']:,} |",
-        f"| CPU time relative to the naive loop (median of {ROUNDS} interleaved rounds, IQR) | 1.00 | "
+        f"| CPU time relative to the naive loop (median of {ROUNDS} interleaved rounds in each of {PROCESSES} fresh "
+        "interpreters, pooled; IQR) | 1.00 | "
         f"{time_ratio.ratio()} |",
     ]
     return "\n".join(
