@@ -53,8 +53,9 @@ def _signer(client: Any) -> Any:
 def botocore_store(bucket: str, client: Any) -> Any:
     """The `ObjectStore` as it was before #17: each read URL from botocore's `generate_presigned_url`, with the same
     parameters ours signs (the window's signing time aside: botocore signs at the current instant)."""
+    from functions.common.objects import PresignedGet, attachment_disposition
     from functions.common.read_urls import cache_control
-    from functions.common.storage import ObjectStore, PresignedGet, attachment_disposition
+    from functions.common.storage import ObjectStore
 
     class BotocoreStore(ObjectStore):
         def presign_get(

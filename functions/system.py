@@ -148,8 +148,7 @@ FUNCTIONS: dict[str, FunctionSpec] = {
 REALTIME_TICKET_PARAMETER = "ticket"
 REALTIME_TICKET_TTL_SECONDS = 60
 REALTIME_STAGE = "live"
-# API Gateway's WebSocket limits: a connection lasts at most 2 hours and closes after 10 idle minutes; a message
-# (frame) is at most 128 KB.
+# API Gateway's WebSocket limits: a connection lasts 2 hours at most, closes after 10 idle minutes; a frame is 128 KB.
 REALTIME_CONNECTION_MAX_SECONDS = 7200
 REALTIME_IDLE_SECONDS = 600
 REALTIME_MAX_MESSAGE_BYTES = 128 * 1024
@@ -201,11 +200,10 @@ class Route:
         return self.throttle or STAGE_THROTTLE
 
 
-# An authorized `$default` also catches OPTIONS, and a browser's CORS preflight carries no token. AWS's CORS guide for
-# HTTP APIs: add an `OPTIONS /{proxy+}` route without authorization, with an integration; it ranks above `$default`
-# (explicit routes, then greedy `{proxy+}` ones, then `$default`). API Gateway answers every preflight (OPTIONS with
-# `Origin` and `Access-Control-Request-Method`) itself from the CORS configuration, so the integration only sees an
-# OPTIONS that is not one: the docs function, the cheapest, answers it an empty 204 under the small bucket.
+# An authorized `$default` also catches OPTIONS, and a browser's CORS preflight carries no token: AWS's CORS guide for
+# HTTP APIs adds an `OPTIONS /{proxy+}` route without authorization, which ranks above `$default`. API Gateway answers
+# every preflight (`Origin` and `Access-Control-Request-Method`) itself from the CORS configuration, so the integration
+# sees only an OPTIONS that is none: the docs function, the cheapest, answers it an empty 204 under the small bucket.
 CORS_OPTIONS_ROUTE = Route("OPTIONS", "/{proxy+}", "docs", auth=False, throttle=PUBLIC_THROTTLE)
 
 ROUTES: tuple[Route, ...] = (

@@ -9,7 +9,8 @@ from functions.common.clock import Clock
 from functions.common.cursor import CursorCodec
 from functions.common.ids import new_ulid
 from functions.common.models import Asset, AssetSource, AssetStatus, AssetType
-from functions.gallery.logic import Gallery, PatchRequest, patch_asset
+from functions.gallery.logic import Gallery, patch_asset
+from functions.gallery.models import PatchRequest
 from functions.ingest.worker_logic import IngestWorker
 
 if TYPE_CHECKING:

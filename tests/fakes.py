@@ -12,22 +12,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import IO, Any
 
-from functions.common import ports
+from functions.common import bucket_ports, ports
 from functions.common.clock import epoch_ms
-from functions.common.errors import (
-    Conflict,
-    FolderNotEmpty,
-    FolderNotFound,
-    NotFound,
-    QuotaExceeded,
-    TooManyFolders,
-    TransientError,
-)
+from functions.common.errors import Conflict, FolderNotEmpty, FolderNotFound, NotFound, QuotaExceeded, TooManyFolders
+from functions.common.failures import TransientError
 from functions.common.formats import AssetKind
 from functions.common.models import Asset, AssetStatus, AssetType, Folder, View
 from functions.common.multipart_storage import PresignedPart, UploadedPart
+from functions.common.objects import ObjectChanged, ObjectInfo, ObjectVersion, PresignedGet, PresignedPost
 from functions.common.ports import Candidate, Page, Quota, StoredAsset, Usage
-from functions.common.storage import ObjectChanged, ObjectInfo, ObjectVersion, PresignedGet, PresignedPost
 from functions.ingest.fetcher import Fetched
 from functions.ingest.in_flight import IngestRecords
 from functions.ingest.worker_logic import IngestStore
@@ -497,17 +490,17 @@ class ScriptedFetcher:
 
 def _conforms(assets: MemoryAssets, store: MemoryStore) -> None:
     """Never called: mypy checks here that the fakes keep the contracts logic is typed with."""
-    _: tuple[ports.GalleryRecords, ports.ScheduledRecords, ports.GalleryStore, ports.ScheduledStore] = (
+    _: tuple[ports.GalleryRecords, ports.ScheduledRecords, bucket_ports.GalleryStore, bucket_ports.ScheduledStore] = (
         assets,
         assets,
         store,
         store,
     )
-    __: tuple[ports.UploadSigner, ports.UploadStore, ports.ThumbnailStore] = (store, store, store)
+    __: tuple[bucket_ports.UploadSigner, bucket_ports.UploadStore, bucket_ports.ThumbnailStore] = (store, store, store)
     ___: IngestRecords = assets
     ____: IngestStore = store
 
 
 def _multipart_conforms(uploads: MemoryMultipart) -> None:
     """Never called: mypy checks here that the multipart fake keeps its contract."""
-    _: ports.MultipartUploads = uploads
+    _: bucket_ports.MultipartUploads = uploads

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from functions.common import ports
-from functions.common.errors import TransientError
+from functions.common.failures import TransientError
 
 
 class MemoryConnections:

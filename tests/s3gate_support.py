@@ -11,7 +11,8 @@ import boto3
 from botocore.config import Config
 
 from devserver.config import function_credentials
-from functions.common.storage import ObjectStore, PresignedPost
+from functions.common.objects import PresignedPost
+from functions.common.storage import ObjectStore
 
 BUCKET = "gallery-media"
 REGION = "us-east-1"

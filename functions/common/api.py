@@ -29,13 +29,12 @@ from functions.common.errors import (
     MalformedJson,
     MalformedMultipart,
     NotFound,
-    PermanentError,
     RouteNotFound,
-    TransientError,
     Unauthorized,
     Unavailable,
     problem_for,
 )
+from functions.common.failures import PermanentError, TransientError
 from functions.common.identity import MAX_SUB_BYTES, is_encodable
 from functions.common.ids import is_ulid
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import secrets
 from typing import Protocol
 
-from functions.common.errors import TransientError
+from functions.common.failures import TransientError
 from functions.system import CURSOR_SECRET_KEY
 
 SECRET_BYTES = 32

@@ -22,13 +22,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from functions.common.bucket_ports import ObjectDeleter
 from functions.common.clock import epoch_ms
-from functions.common.errors import NotInTrash, TransientError
+from functions.common.errors import NotInTrash
+from functions.common.failures import TransientError
 from functions.common.models import Asset
-from functions.common.ports import Candidate, DeletionClaims, ObjectDeleter, StoredAsset, candidate_for
+from functions.common.ports import Candidate, DeletionClaims, StoredAsset, candidate_for
 
 if TYPE_CHECKING:
-    from functions.common.storage import ObjectVersion
+    from functions.common.objects import ObjectVersion
 
 MAX_KEYS_PER_CALL = 1000
 

@@ -194,37 +194,6 @@ class InternalError(DomainError):
     status, code, title = 500, "internal_error", "Internal error"
 
 
-class TransientError(Exception):
-    """A failure worth retrying (throttling, timeouts); never shown to clients as their fault."""
-
-
-class PermanentError(Exception):
-    """A storage service refused a request that no retry can fix (e.g. DynamoDB's ValidationException).
-
-    The API bounds every input that reaches a key or an item first, so such a refusal is our bug: a 500
-    `internal_error`, logged with its cause; never a 503 that invites the client to retry the same request.
-    """
-
-
-# AWS error codes of a request that may succeed if sent again: throttling, the service's own 5xx, conflicts in flight.
-RETRYABLE_CODES = frozenset(
-    {
-        "ProvisionedThroughputExceededException",
-        "ThrottlingException",
-        "RequestLimitExceeded",
-        "InternalServerError",
-        "ServiceUnavailable",
-        "TransactionConflictException",
-        "TransactionInProgressException",
-    }
-)
-
-
-def is_retryable(code: str | None) -> bool:
-    """No code means no answer (connection lost, timeout): retry; any other code outside the set refuses the request."""
-    return code is None or code in RETRYABLE_CODES
-
-
 # Every route may answer these: a storage service is busy, or we failed.
 ANY_ROUTE: tuple[type[DomainError], ...] = (Unavailable, InternalError)
 # A route behind the JWT authorizer may also answer 401 (a token without a usable `sub`).

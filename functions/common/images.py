@@ -15,8 +15,8 @@ from functools import cache
 from PIL import Image, UnidentifiedImageError
 
 from functions.common.container_walks import GIF_SIGNATURES, PNG_SIGNATURE, gif_is_too_complex, png_is_too_complex
-from functions.common.errors import TransientError
 from functions.common.exif_blocks import exif_is_too_complex, heif_exif_item
+from functions.common.failures import TransientError
 from functions.common.formats import ACCEPTED_MIME_TYPES
 from functions.common.isobmff_items import PrimaryCost, is_isobmff, primary_cost
 from functions.common.jpeg_markers import exif_of, has_more_header_segments_than, has_more_scans_than

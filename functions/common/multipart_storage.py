@@ -15,7 +15,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.common.clients import aws_client
-from functions.common.errors import TransientError
+from functions.common.failures import TransientError
 
 # ListParts returns at most 1,000 parts a page (S3's own ceiling).
 _PARTS_PER_PAGE = 1000

@@ -25,7 +25,7 @@ from functions.common.ports import AssetRecords, StoredAsset
 from functions.common.retries import retry_on_conflict
 
 if TYPE_CHECKING:
-    from functions.common.storage import ObjectInfo
+    from functions.common.objects import ObjectInfo
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 # Finished, but redone when the original was replaced by other bytes.

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
+from functions.common.bucket_ports import ReadSigner
 from functions.common.clock import Clock
 from functions.common.models import STORED_STATUSES, Asset, AssetOut, AssetStatus
-from functions.common.ports import ReadSigner
-from functions.common.storage import PresignedGet
+from functions.common.objects import PresignedGet
 
 
 class Presents(Protocol):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from functions.common.errors import TransientError
-from functions.common.storage import ObjectChanged, ObjectStore
+from functions.common.failures import TransientError
+from functions.common.objects import ObjectChanged
+from functions.common.storage import ObjectStore
 
 _CHANGED = ("PreconditionFailed", "412")
 

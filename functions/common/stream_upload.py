@@ -14,7 +14,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.common.clients import aws_client
-from functions.common.errors import TransientError
+from functions.common.failures import TransientError
 from functions.system import MULTIPART_MAX_PARTS, MULTIPART_MIN_PART_BYTES
 
 _MIB = 1024 * 1024

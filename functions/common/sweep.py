@@ -17,9 +17,10 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from functions.common.bucket_ports import ObjectRewriter
 from functions.common.errors import Conflict, NotFound
 from functions.common.models import UNFINISHED_STATUSES, Asset, AssetError, AssetStatus
-from functions.common.ports import ObjectRewriter, UnfinishedRecords
+from functions.common.ports import UnfinishedRecords
 from functions.system import PURGE_SHARDS
 
 # Each sweep waits for Lambda's own retries (two, for an async invocation) to run out first, so three re-triggers

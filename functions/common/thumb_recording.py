@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from functions.common.bucket_ports import ObjectDeleter, ObjectWriter
 from functions.common.deletion import delete_objects_forever
 from functions.common.errors import NotFound
 from functions.common.models import Asset
 from functions.common.object_keys import new_thumb_key
-from functions.common.ports import AssetRecords, ObjectDeleter, ObjectWriter
+from functions.common.ports import AssetRecords
 
 
 class RenditionStore(ObjectWriter, ObjectDeleter, Protocol):

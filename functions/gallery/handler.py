@@ -32,7 +32,7 @@ with imports_without_gc():
     from functions.common.formats import AssetKind
     from functions.common.models import AssetOut, AssetType, FolderOut, View
     from functions.common.quota import UsageOut, usage_report
-    from functions.gallery import folders, logic, wiring
+    from functions.gallery import folders, logic, models, wiring
     from functions.system import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 logger = Logger(service="gallery")
@@ -61,7 +61,7 @@ def list_gallery(
     kind: Annotated[
         AssetKind | None, Query(description="Only images or only videos; not with assetType or folderId (422)")
     ] = None,
-) -> logic.GalleryPage:
+) -> models.GalleryPage:
     """The caller's view; with `folderId`, the view inside that folder (an unknown folder lists nothing); with `kind`,
     only its images or only its videos."""
     return logic.list_gallery(
@@ -84,7 +84,7 @@ def get_asset(id: AssetId) -> AssetOut:
 @router.patch(
     "/assets/<id>", tags=["assets"], openapi_extensions=problems(NotFound, FolderNotFound, Conflict, *JSON_BODY)
 )
-def patch_asset(id: AssetId, request: logic.PatchRequest) -> AssetOut:
+def patch_asset(id: AssetId, request: models.PatchRequest) -> AssetOut:
     return logic.patch_asset(owner=caller(router), asset_id=known_asset_id(id), request=request, gallery=_gallery())
 
 
@@ -101,7 +101,7 @@ def delete_asset(id: AssetId) -> Response[str]:
 
 
 @router.post("/assets/bulk", tags=["assets"], openapi_extensions=problems(FolderNotFound, *JSON_BODY))
-def bulk(request: logic.BulkRequest) -> logic.BulkResponse:
+def bulk(request: models.BulkRequest) -> models.BulkResponse:
     return logic.bulk_action(owner=caller(router), request=request, gallery=_gallery())
 
 
@@ -129,7 +129,7 @@ def reprocess(id: AssetId) -> Response[AssetOut]:
 
 
 @router.post("/trash/empty", tags=["trash"], openapi_extensions=problems())
-def empty_trash() -> logic.EmptyTrashResponse:
+def empty_trash() -> models.EmptyTrashResponse:
     return logic.empty_trash(owner=caller(router), gallery=_gallery())
 
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from enum import StrEnum
 from typing import Any
 
-from pydantic import ConfigDict, Field, StrictBool
-
+from functions.common.bucket_ports import GalleryStore
 from functions.common.clock import Clock
 from functions.common.cursor import CursorCodec
 from functions.common.deletion import DeletionFailed, delete_forever
@@ -23,63 +21,21 @@ from functions.common.errors import (
 )
 from functions.common.formats import AssetKind
 from functions.common.ids import is_ulid
-from functions.common.models import STORED_STATUSES, Asset, AssetOut, AssetStatus, AssetType, CamelModel, View
-from functions.common.ports import GalleryRecords, GalleryStore, Quota, StoredAsset
+from functions.common.models import STORED_STATUSES, Asset, AssetOut, AssetStatus, AssetType, View
+from functions.common.ports import GalleryRecords, Quota, StoredAsset
 from functions.common.presenter import original_url, present
 from functions.common.quota import DEFAULT_QUOTA
 from functions.common.retries import FinalConflict, retry_on_conflict
 from functions.common.sweep import retrigger
-from functions.system import MAX_BULK_IDS
-
-
-class PatchRequest(CamelModel):
-    # Documented as the logic refuses it: an empty patch is a 422.
-    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
-
-    # Strict: `0`, `"false"` or `"yes"` are no booleans (pydantic would take them as one).
-    starred: StrictBool | None = None
-    trashed: StrictBool | None = None
-    prompt: str | None = Field(default=None, max_length=10_000)
-    asset_type: AssetType | None = None
-    # `null` takes the asset out of its folder; absent leaves it where it is.
-    folder_id: str | None = Field(default=None, max_length=64)
-
-
-class BulkAction(StrEnum):
-    STAR = "star"
-    UNSTAR = "unstar"
-    TRASH = "trash"
-    RESTORE = "restore"
-    DELETE = "delete"
-    MOVE = "move"
-
-
-class BulkRequest(CamelModel):
-    action: BulkAction
-    ids: list[str] = Field(min_length=1, max_length=MAX_BULK_IDS)
-    # Only with `move` (and then required): the folder to move to, `null` for none.
-    folder_id: str | None = Field(
-        default=None, max_length=64, description="With `move` only, and required there: the folder, or null for none."
-    )
-
-
-class BulkResult(CamelModel):
-    id: str
-    result: str
-    asset: AssetOut | None = None
-
-
-class BulkResponse(CamelModel):
-    results: list[BulkResult]
-
-
-class GalleryPage(CamelModel):
-    items: list[AssetOut]
-    next_cursor: str | None
-
-
-class EmptyTrashResponse(CamelModel):
-    deleted: int
+from functions.gallery.models import (
+    BulkAction,
+    BulkRequest,
+    BulkResponse,
+    BulkResult,
+    EmptyTrashResponse,
+    GalleryPage,
+    PatchRequest,
+)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from functions.common.formats import VIDEO_SNIFF_BYTES, sniff_video
 from functions.ingest.addresses import IPAddress
 from functions.ingest.body import SpooledBody
 from functions.ingest.deadline import DeadlineBackend, DeadlineTransport, LookupTimedOut, resolve_within
+from functions.ingest.outcomes import FetchBlocked, SourceNotReady, SourceTimeout, SourceTooLarge, SourceUnreachable
 from functions.ingest.urls import CheckedUrl, HostAllowlist, NetworkPolicy, UrlRefused, check_url
 
 log = logging.getLogger(__name__)
@@ -43,41 +44,6 @@ LOOKUP_TIMEOUT_SECONDS = 5.0
 NOT_READY_STATUSES = frozenset({202, 404, 425, 429})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 USER_AGENT = "gallery-ingest/1.0"
-
-
-class FetchBlocked(Exception):
-    """The URL or an address it resolves to is not allowed. One message for every case."""
-
-    MESSAGE = UrlRefused.MESSAGE
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(self.MESSAGE)
-        self.reason = reason  # logged, never shown
-
-
-class SourceNotReady(Exception):
-    """The source answered "not yet" (404, 202, 425, 429, 5xx); `retry_after` is its hint in seconds."""
-
-    def __init__(self, status: int, retry_after: float | None) -> None:
-        super().__init__(f"source answered {status}")
-        self.status = status
-        self.retry_after = retry_after
-
-
-class SourceUnreachable(Exception):
-    """Network failure (`retryable`) or an answer that will never become an image (not retryable)."""
-
-    def __init__(self, message: str, *, retryable: bool) -> None:
-        super().__init__(message)
-        self.retryable = retryable
-
-
-class SourceTooLarge(Exception):
-    """The body is over the byte cap."""
-
-
-class SourceTimeout(Exception):
-    """The total deadline passed while fetching."""
 
 
 class HostNotFound(OSError):

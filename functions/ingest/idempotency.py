@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from functions.common.errors import IdempotencyKeyReused, PermanentError, TransientError, is_retryable
+from functions.common.errors import IdempotencyKeyReused
+from functions.common.failures import PermanentError, TransientError, is_retryable
 from functions.system import IDEMPOTENCY_KEY_ATTRIBUTE
 
 if TYPE_CHECKING:

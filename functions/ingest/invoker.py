@@ -8,7 +8,7 @@ from typing import Any, Protocol
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.common.clients import aws_client
-from functions.common.errors import TransientError
+from functions.common.failures import TransientError
 
 
 class WorkerInvoker(Protocol):

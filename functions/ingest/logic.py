@@ -10,13 +10,14 @@ from typing import Any
 
 from pydantic import Field
 
+from functions.common.bucket_ports import ReadSigner
 from functions.common.clock import Clock
 from functions.common.duplicates import DUPLICATE_CODE, find_duplicate
 from functions.common.errors import IdempotencyInProgress, InvalidRequest, UrlNotAllowed
 from functions.common.identity import owner_key
 from functions.common.metadata import MAX_FILENAME_LENGTH, AssetMetadata
 from functions.common.models import Asset, AssetOut, AssetSource, AssetStatus, AssetType, new_asset
-from functions.common.ports import Quota, ReadSigner
+from functions.common.ports import Quota
 from functions.common.presenter import present
 from functions.common.quota import DEFAULT_QUOTA, create_within_quota
 from functions.ingest.idempotency import Idempotency, KeyAlreadyInProgress

@@ -14,24 +14,18 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from functions.common.bucket_ports import ObjectWriter, StreamWriter
 from functions.common.clock import Clock
 from functions.common.duplicates import DUPLICATE_CODE, find_duplicate
 from functions.common.errors import NotFound
 from functions.common.formats import AssetKind, sniff_video
 from functions.common.images import ImageRejected, probe
 from functions.common.models import Asset, AssetError, AssetStatus
-from functions.common.ports import ObjectWriter, StreamWriter
 from functions.common.retries import retry_on_conflict
 from functions.ingest.body import SpooledBody
-from functions.ingest.fetcher import (
-    FetchBlocked,
-    Fetched,
-    SourceNotReady,
-    SourceTimeout,
-    SourceTooLarge,
-    SourceUnreachable,
-)
+from functions.ingest.fetcher import Fetched
 from functions.ingest.in_flight import IngestRecords
+from functions.ingest.outcomes import FetchBlocked, SourceNotReady, SourceTimeout, SourceTooLarge, SourceUnreachable
 
 log = logging.getLogger(__name__)
 

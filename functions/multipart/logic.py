@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field
 
+from functions.common.bucket_ports import MultipartUploads, ReadSigner
 from functions.common.clock import Clock
 from functions.common.declarations import JsonInteger, UploadDeclaration, largest_upload, pending_asset
 from functions.common.duplicates import find_duplicate
@@ -28,7 +29,7 @@ from functions.common.errors import (
 from functions.common.formats import AssetKind
 from functions.common.ids import is_ulid
 from functions.common.models import AssetOut, AssetStatus, CamelModel, UtcDatetime
-from functions.common.ports import AssetRecords, MultipartUploads, Quota, ReadSigner, StoredAsset
+from functions.common.ports import AssetRecords, Quota, StoredAsset
 from functions.common.presenter import present
 from functions.common.quota import DEFAULT_QUOTA, create_within_quota
 from functions.common.retries import retry_on_conflict

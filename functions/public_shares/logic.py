@@ -15,13 +15,13 @@ from typing import Any, Protocol
 
 from pydantic import SerializerFunctionWrapHandler, model_serializer
 
+from functions.common.bucket_ports import ReadSigner
 from functions.common.clock import Clock
 from functions.common.errors import InvalidCursor, NotFound, PasswordRequired, TooManyAttempts, WrongPassword
 from functions.common.formats import AssetKind
 from functions.common.images import ImageRejected
 from functions.common.metadata_strip import Stripped
 from functions.common.models import Asset, AssetStatus, CamelModel, Placeholder, UtcDatetime, View
-from functions.common.ports import ReadSigner
 from functions.common.sharing import (
     ACCESS_TTL_SECONDS,
     ATTEMPT_WINDOW_SECONDS,

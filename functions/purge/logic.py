@@ -20,19 +20,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from functions.common.bucket_ports import MultipartAborter, PurgeStore, ScheduledStore
 from functions.common.clock import Clock, epoch_ms
 from functions.common.deletion import BatchDeleter, DeletionResult, claim
 from functions.common.errors import Conflict
 from functions.common.models import Asset, AssetStatus
 from functions.common.object_keys import original_key
-from functions.common.ports import (
-    Candidate,
-    MultipartAborter,
-    PurgeRecords,
-    PurgeStore,
-    ScheduledRecords,
-    ScheduledStore,
-)
+from functions.common.ports import Candidate, PurgeRecords, ScheduledRecords
 from functions.common.settings import PurgeSettings
 from functions.common.sweep import sweep_unfinished
 from functions.system import PURGE_SHARDS

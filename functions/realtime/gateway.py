@@ -7,7 +7,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from functions.common.clients import aws_session
-from functions.common.errors import PermanentError, TransientError, is_retryable
+from functions.common.failures import PermanentError, TransientError, is_retryable
 
 
 class ConnectionsApi:

@@ -14,8 +14,9 @@ from typing import Any, Literal
 
 from aws_lambda_powertools import Logger
 
+from functions.common.bucket_ports import ReadSigner
 from functions.common.clock import Clock
-from functions.common.ports import ConnectionPoster, ConnectionStore, ReadSigner
+from functions.common.ports import ConnectionPoster, ConnectionStore
 from functions.common.presenter import present
 from functions.realtime.changes import Change, change_of, latest_per_asset
 from functions.realtime.messages import AssetChanged, AssetDeleted, AssetsChanged

@@ -9,11 +9,12 @@ from typing import Annotated, Protocol
 
 from pydantic import Field, StrictBool, StrictInt, model_validator
 
+from functions.common.bucket_ports import ObjectDeleter
 from functions.common.clock import Clock
 from functions.common.errors import FolderNotFound, InvalidRequest, NotFound
 from functions.common.ids import is_ulid, new_ulid
 from functions.common.models import CamelModel, Folder, UtcDatetime
-from functions.common.ports import ObjectDeleter, StoredAsset
+from functions.common.ports import StoredAsset
 from functions.common.sharing import (
     ShareLink,
     ShareRecord,

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
+from functions.common.bucket_ports import UploadSigner
 from functions.common.clock import Clock
 from functions.common.declarations import JsonInteger, UploadDeclaration, largest_upload, pending_asset
 from functions.common.duplicates import find_duplicate
@@ -21,7 +22,7 @@ from functions.common.models import (
     CamelModel,
     UtcDatetime,
 )
-from functions.common.ports import AssetRecords, Quota, UploadSigner
+from functions.common.ports import AssetRecords, Quota
 from functions.common.presenter import present
 from functions.common.quota import DEFAULT_QUOTA, create_within_quota
 from functions.system import LIMIT_DEFAULTS, MAX_BULK_IDS

@@ -21,6 +21,7 @@ from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common import thumb_recording as recording
+from functions.common.bucket_ports import ThumbnailStore
 from functions.common.clock import Clock
 from functions.common.formats import AssetKind
 from functions.common.images import ImageRejected
@@ -34,8 +35,8 @@ from functions.common.object_events import (
     finish,
     process_each_once,
 )
-from functions.common.ports import AssetRecords, StoredAsset, ThumbnailStore
-from functions.common.storage import ObjectChanged
+from functions.common.objects import ObjectChanged
+from functions.common.ports import AssetRecords, StoredAsset
 from functions.thumbnail.imaging import Thumbnail, make_thumbnail
 
 __all__ = ["CreatedObject", "RecordsFailed", "Thumbnailer", "created_objects", "process_created", "process_event"]

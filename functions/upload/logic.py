@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from functions.common.bucket_ports import UploadStore
 from functions.common.clock import Clock
 from functions.common.duplicates import find_duplicate
 from functions.common.errors import (
@@ -18,15 +19,15 @@ from functions.common.errors import (
     ImageTooLarge,
     InvalidImage,
     InvalidRequest,
-    TransientError,
     UnsupportedMediaType,
     UseSignedUpload,
 )
+from functions.common.failures import TransientError
 from functions.common.formats import VIDEO_SNIFF_BYTES, AssetKind, sniff_video
 from functions.common.images import ImageFacts, ImageRejected, probe
 from functions.common.metadata import AssetMetadata
 from functions.common.models import AssetOut, AssetSource, AssetStatus, new_asset
-from functions.common.ports import AssetRecords, Quota, UploadStore
+from functions.common.ports import AssetRecords, Quota
 from functions.common.presenter import present
 from functions.common.quota import DEFAULT_QUOTA, create_within_quota
 from functions.system import DIRECT_UPLOAD_MAX_BYTES

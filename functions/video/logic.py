@@ -23,6 +23,7 @@ from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common import thumb_recording as recording
+from functions.common.bucket_ports import VideoStore
 from functions.common.clock import Clock
 from functions.common.formats import AssetKind
 from functions.common.models import AssetError, AssetStatus
@@ -33,8 +34,8 @@ from functions.common.object_events import (
     finish,
     process_each_once,
 )
-from functions.common.ports import AssetRecords, StoredAsset, VideoStore
-from functions.common.storage import ObjectChanged
+from functions.common.objects import ObjectChanged
+from functions.common.ports import AssetRecords, StoredAsset
 from functions.video.probe import VideoFacts, VideoLimits, VideoRejected, make_poster
 from functions.video.range_reader import BLOCK_BYTES, RangeReader
 

@@ -25,6 +25,7 @@ from functions.common.repository import AssetRepository, candidate_for
 from functions.common.repository.tooling import dynamodb_client, remove
 from functions.common.storage import ObjectStore
 from functions.gallery import logic as gallery_logic
+from functions.gallery.models import BulkAction, BulkRequest, PatchRequest
 from functions.purge.logic import purge
 from functions.thumbnail.logic import Thumbnailer, process_event
 from tests.api_events import FakeContext
@@ -79,7 +80,7 @@ def test_delete_forever_removes_the_record_and_it_cannot_come_back(repository, s
     assert bucket_keys(s3_client) == set()
     with pytest.raises(NotFound):
         gallery_logic.patch_asset(
-            owner=trashed.owner, asset_id=trashed.id, request=gallery_logic.PatchRequest(trashed=False), gallery=gallery
+            owner=trashed.owner, asset_id=trashed.id, request=PatchRequest(trashed=False), gallery=gallery
         )
 
 
@@ -93,7 +94,7 @@ def test_bulk_delete_and_empty_trash_remove_their_records(repository, store, s3_
     # When two are deleted in bulk and the trash is then emptied
     bulk = gallery_logic.bulk_action(
         owner="alice",
-        request=gallery_logic.BulkRequest(action=gallery_logic.BulkAction.DELETE, ids=[a.id for a in assets[:2]]),
+        request=BulkRequest(action=BulkAction.DELETE, ids=[a.id for a in assets[:2]]),
         gallery=gallery,
     )
     emptied = gallery_logic.empty_trash(owner="alice", gallery=gallery)

@@ -16,7 +16,8 @@ from functions.common.deletion import object_keys
 from functions.common.models import Asset, AssetStatus
 from functions.common.repository import AssetRepository
 from functions.common.storage import ObjectStore
-from functions.gallery.logic import BulkAction, BulkRequest, bulk_action, delete_asset, empty_trash
+from functions.gallery.logic import bulk_action, delete_asset, empty_trash
+from functions.gallery.models import BulkAction, BulkRequest
 from functions.purge.logic import purge
 from tests.conftest import BUCKET
 from tests.integration.purge_support import (

@@ -8,18 +8,13 @@ from typing import Any
 import pytest
 
 from functions.common.deletion import DeletionFailed, claim, delete_forever, object_keys
-from functions.common.errors import Conflict, NotInTrash, TransientError
+from functions.common.errors import Conflict, NotInTrash
+from functions.common.failures import TransientError
+from functions.common.objects import ObjectVersion
 from functions.common.repository import candidate_for
-from functions.common.storage import ObjectStore, ObjectVersion
-from functions.gallery.logic import (
-    BulkAction,
-    BulkRequest,
-    PatchRequest,
-    bulk_action,
-    delete_asset,
-    empty_trash,
-    patch_asset,
-)
+from functions.common.storage import ObjectStore
+from functions.gallery.logic import bulk_action, delete_asset, empty_trash, patch_asset
+from functions.gallery.models import BulkAction, BulkRequest, PatchRequest
 from tests.integration.purge_support import (
     RETENTION_DAYS,
     bucket_keys,

@@ -9,16 +9,8 @@ from http.server import BaseHTTPRequestHandler
 
 import pytest
 
-from functions.ingest.fetcher import (
-    FetchBlocked,
-    HostNotFound,
-    Resolver,
-    SafeFetcher,
-    SourceNotReady,
-    SourceTimeout,
-    SourceTooLarge,
-    SourceUnreachable,
-)
+from functions.ingest.fetcher import HostNotFound, Resolver, SafeFetcher
+from functions.ingest.outcomes import FetchBlocked, SourceNotReady, SourceTimeout, SourceTooLarge, SourceUnreachable
 from functions.ingest.urls import HostAllowlist
 from tests.fetch_servers import Behaviour as ServerBehaviour
 from tests.fetch_servers import (

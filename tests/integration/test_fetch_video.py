@@ -10,7 +10,8 @@ from http.server import BaseHTTPRequestHandler
 
 import pytest
 
-from functions.ingest.fetcher import SafeFetcher, SourceTooLarge
+from functions.ingest.fetcher import SafeFetcher
+from functions.ingest.outcomes import SourceTooLarge
 from functions.ingest.urls import HostAllowlist
 from tests.fetch_servers import (
     Behaviour,

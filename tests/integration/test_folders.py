@@ -16,7 +16,7 @@ from functions.common.repository import AssetRepository
 from functions.common.repository.tooling import dynamodb_client, every_asset
 from functions.gallery import folders, logic
 from functions.gallery.folders import FolderRequest
-from functions.gallery.logic import BulkAction, BulkRequest, PatchRequest
+from functions.gallery.models import BulkAction, BulkRequest, PatchRequest
 from tests.api_events import FakeContext, http_event
 from tests.builders import make_assets, new_gallery, trash
 from tests.fakes import Ticking

@@ -19,7 +19,7 @@ from functions.common.repository import AssetRepository
 from functions.common.repository.tooling import dynamodb_client
 from functions.common.storage import ObjectStore
 from functions.gallery import logic
-from functions.gallery.logic import BulkAction, BulkRequest, PatchRequest
+from functions.gallery.models import BulkAction, BulkRequest, PatchRequest
 from tests.builders import make_assets, new_gallery, trash
 from tests.fakes import Ticking
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from functions.common.clock import fixed_clock
-from functions.common.errors import TransientError
+from functions.common.failures import TransientError
 from functions.common.metadata import AssetMetadata
 from functions.common.models import AssetStatus, View
 from functions.common.repository import AssetRepository

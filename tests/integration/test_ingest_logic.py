@@ -19,9 +19,10 @@ from functions.common.errors import IdempotencyInProgress, IdempotencyKeyReused,
 from functions.common.models import AssetStatus, View
 from functions.common.repository import AssetRepository
 from functions.common.storage import ObjectStore
-from functions.ingest.fetcher import HostNotFound, SafeFetcher, SourceNotReady
+from functions.ingest.fetcher import HostNotFound, SafeFetcher
 from functions.ingest.idempotency import PowertoolsIdempotency
 from functions.ingest.logic import Ingester, IngestRequest, start_ingest
+from functions.ingest.outcomes import SourceNotReady
 from functions.ingest.urls import PUBLIC_NETWORK, HostAllowlist
 from functions.ingest.worker_logic import IngestJob, run_ingest
 from tests.builders import ingest_worker

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from functions.common.errors import TransientError
+from functions.common.failures import TransientError
 from functions.common.models import Asset, AssetSource, AssetStatus, AssetType
 from functions.common.repository import AssetRepository
 from functions.common.stream_upload import StreamUploader

@@ -16,7 +16,7 @@ import requests
 from botocore.config import Config
 
 from devserver.iam.principal import acting_as
-from functions.common.errors import TransientError
+from functions.common.failures import TransientError
 from functions.common.multipart_storage import MultipartStore
 from functions.common.repository import AssetRepository
 from functions.common.storage import ObjectStore

@@ -8,12 +8,15 @@ from typing import Any
 import pytest
 
 from functions.common.deletion import claim, delete_claimed, object_keys
-from functions.common.errors import Conflict, TransientError
+from functions.common.errors import Conflict
+from functions.common.failures import TransientError
 from functions.common.models import AssetStatus
+from functions.common.objects import ObjectVersion
 from functions.common.repository import AssetRepository, Candidate, StoredAsset
 from functions.common.repository.tooling import dynamodb_client
-from functions.common.storage import ObjectStore, ObjectVersion
-from functions.gallery.logic import PatchRequest, patch_asset
+from functions.common.storage import ObjectStore
+from functions.gallery.logic import patch_asset
+from functions.gallery.models import PatchRequest
 from functions.purge.logic import cutoffs, purge
 from tests.integration.purge_support import (
     bucket_keys,

@@ -26,7 +26,8 @@ from functions.common.models import AssetStatus
 from functions.common.repository import AssetRepository
 from functions.common.repository.tooling import every_asset, remove_all
 from functions.common.storage import ObjectStore
-from functions.gallery.logic import PatchRequest, empty_trash, patch_asset
+from functions.gallery.logic import empty_trash, patch_asset
+from functions.gallery.models import PatchRequest
 from functions.purge.logic import purge
 from tests.conftest import BUCKET
 from tests.integration.purge_support import (

@@ -14,7 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from devserver.iam.principal import acting_as
-from functions.common.errors import PermanentError
+from functions.common.failures import PermanentError
 from functions.common.ids import new_ulid
 from functions.common.models import Folder, Placeholder
 from functions.common.repository import AssetRepository

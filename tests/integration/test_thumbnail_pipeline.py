@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from PIL import Image
 
 from functions.common.clock import fixed_clock
-from functions.common.errors import TransientError
+from functions.common.failures import TransientError
 from functions.common.models import AssetStatus
 from functions.common.repository import AssetRepository
 from functions.common.storage import ObjectStore

@@ -15,7 +15,7 @@ from PIL import Image
 
 from devserver.iam.principal import acting_as
 from functions.common.clock import fixed_clock
-from functions.common.errors import TransientError
+from functions.common.failures import TransientError
 from functions.common.formats import AssetKind
 from functions.common.models import Asset, AssetStatus
 from functions.common.range_storage import RangedObjectStore

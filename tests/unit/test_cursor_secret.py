@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from functions.common.cursor_secret import SECRET_BYTES, cursor_secret
-from functions.common.errors import TransientError
+from functions.common.failures import TransientError
 
 KEY = "system/cursor-secret"
 

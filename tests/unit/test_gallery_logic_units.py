@@ -16,7 +16,7 @@ from functions.common.clock import epoch_ms, fixed_clock
 from functions.common.errors import Conflict, NotFound
 from functions.common.models import View
 from functions.gallery import logic
-from functions.gallery.logic import BulkAction, BulkRequest, PatchRequest
+from functions.gallery.models import BulkAction, BulkRequest, PatchRequest
 from tests.builders import make_assets, new_gallery, trash
 from tests.fakes import MemoryAssets, MemoryStore, Ticking
 

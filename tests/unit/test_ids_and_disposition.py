@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from functions.common.ids import is_ulid, new_ulid
-from functions.common.storage import attachment_disposition
+from functions.common.objects import attachment_disposition
 
 
 def test_ids_made_later_sort_after_earlier_ones() -> None:

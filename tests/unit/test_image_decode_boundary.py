@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from PIL import Image
 
-from functions.common.errors import TransientError
+from functions.common.failures import TransientError
 from functions.common.images import ImageRejected, decoding, probe
 from functions.thumbnail.imaging import make_thumbnail
 from tests.thumbnail_support import image_bytes, quadrants

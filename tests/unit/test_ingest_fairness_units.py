@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from functions.common.errors import TooManyIngests, TransientError
+from functions.common.errors import TooManyIngests
+from functions.common.failures import TransientError
 from functions.common.ids import new_ulid
 from functions.common.models import AssetSource, AssetStatus
 from functions.ingest.in_flight import CREATION_GRACE, PLACE_LIFETIME, take_place

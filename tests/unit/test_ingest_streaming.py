@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from functions.common.errors import TransientError
+from functions.common.failures import TransientError
 from functions.common.formats import VIDEO_SNIFF_BYTES
 from functions.common.stream_upload import StreamUploader, part_bytes_for
 from functions.ingest.body import SpooledBody

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 
 from functions.common.models import Asset, AssetSource, AssetStatus, AssetType
-from functions.ingest.fetcher import FetchBlocked, SourceNotReady, SourceUnreachable
+from functions.ingest.outcomes import FetchBlocked, SourceNotReady, SourceUnreachable
 from functions.ingest.worker_logic import IngestJob, run_ingest
 from tests.builders import ingest_worker, new_asset
 from tests.fakes import FakeTime, MemoryAssets, MemoryStore, ScriptedFetcher

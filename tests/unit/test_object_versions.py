@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions.common.storage import ObjectStore, ObjectVersion
+from functions.common.objects import ObjectVersion
+from functions.common.storage import ObjectStore
 
 
 class PagedVersions:

@@ -210,7 +210,7 @@ def test_the_upload_form_documents_strings_only() -> None:
 
 
 def body_models() -> list[type[BaseModel]]:
-    from functions.gallery.logic import BulkRequest, PatchRequest
+    from functions.gallery.models import BulkRequest, PatchRequest
     from functions.ingest.logic import IngestRequest
     from functions.shares.logic import ShareIn, SharePatch
     from functions.sign.logic import SignReadRequest, SignUploadRequest

@@ -11,10 +11,10 @@ import pytest
 
 from functions.common.clock import epoch_ms
 from functions.common.deletion import BatchDeleter, DeletionResult, object_keys
-from functions.common.errors import TransientError
+from functions.common.failures import TransientError
 from functions.common.models import Asset, AssetStatus
+from functions.common.objects import ObjectVersion
 from functions.common.settings import PurgeSettings, load_settings
-from functions.common.storage import ObjectVersion
 from functions.purge.logic import PurgeReport, cutoffs
 from tests.builders import new_asset
 

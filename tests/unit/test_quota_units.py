@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from functions.common.clock import fixed_clock
-from functions.common.errors import Conflict, PermanentError, QuotaExceeded, TransientError
+from functions.common.errors import Conflict, QuotaExceeded
+from functions.common.failures import PermanentError, TransientError
 from functions.common.metadata import AssetMetadata
 from functions.common.models import AssetStatus
 from functions.common.ports import Quota, Usage

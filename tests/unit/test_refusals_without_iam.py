@@ -18,12 +18,14 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from functions.common.clock import fixed_clock
-from functions.common.errors import Conflict, NotFound, NotReady, TransientError
+from functions.common.errors import Conflict, NotFound, NotReady
+from functions.common.failures import TransientError
 from functions.common.models import Asset, AssetStatus
+from functions.common.objects import ObjectChanged
 from functions.common.repository import AssetRepository, Candidate, StoredAsset
 from functions.common.repository.tooling import dynamodb_client
 from functions.common.settings import PurgeSettings, load_settings
-from functions.common.storage import ObjectChanged, ObjectStore
+from functions.common.storage import ObjectStore
 from functions.common.sweep import sweep_unfinished
 from functions.gallery.logic import Gallery, reprocess_asset
 from functions.purge.logic import purge

@@ -6,7 +6,8 @@ import pytest
 from botocore.exceptions import ClientError
 from pynamodb.exceptions import GetError, PutError, UpdateError
 
-from functions.common.errors import Conflict, PermanentError, TransientError
+from functions.common.errors import Conflict
+from functions.common.failures import PermanentError, TransientError
 from functions.common.repository.errors import raise_domain
 
 

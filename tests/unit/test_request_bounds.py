@@ -11,7 +11,8 @@ import pytest
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
-from functions.common.errors import PermanentError, TransientError, problem_codes
+from functions.common.errors import problem_codes
+from functions.common.failures import PermanentError, TransientError
 from functions.common.metadata import MAX_PARAMS_BYTES, AssetMetadata, check_params, json_depth
 from tests.api_events import FakeContext, decoded, http_event
 

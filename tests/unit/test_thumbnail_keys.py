@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from functions.common.clock import fixed_clock
-from functions.common.errors import TransientError
+from functions.common.failures import TransientError
 from functions.common.identity import encode_owner
 from functions.common.models import Asset, AssetStatus
 from functions.common.object_keys import legacy_thumb_key, new_thumb_key

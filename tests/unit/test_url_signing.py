@@ -10,7 +10,7 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.session import get_session
 
-from functions.common.storage import attachment_disposition
+from functions.common.objects import attachment_disposition
 from functions.common.url_signing import ObjectUrls, QueryUrlSigner, stable_signing
 
 BUCKET = "gallery-media-123456789012"

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from functions.common.clock import fixed_clock
-from functions.common.errors import TransientError
+from functions.common.failures import TransientError
 from functions.common.formats import AssetKind
 from functions.common.models import Asset, AssetStatus
 from functions.common.object_events import CreatedObject

@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from pynamodb.exceptions import PynamoDBException, UpdateError
 from pynamodb.models import Model
 
-from functions.common.errors import Conflict, PermanentError, TransientError
+from functions.common.errors import Conflict
+from functions.common.failures import PermanentError, TransientError
 from functions.common.models import AssetStatus
 from functions.common.ports import Candidate, StoredAsset
 from functions.common.repository.errors import raise_domain

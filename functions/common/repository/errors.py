@@ -6,7 +6,8 @@ from typing import NoReturn
 
 from pynamodb.exceptions import PynamoDBException
 
-from functions.common.errors import Conflict, PermanentError, TransientError, is_retryable
+from functions.common.errors import Conflict
+from functions.common.failures import PermanentError, TransientError, is_retryable
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
 

@@ -16,7 +16,8 @@ from pynamodb.exceptions import GetError, TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 
-from functions.common.errors import Conflict, FolderNotFound, QuotaExceeded, TransientError
+from functions.common.errors import Conflict, FolderNotFound, QuotaExceeded
+from functions.common.failures import TransientError
 from functions.common.ports import Quota, Usage
 from functions.common.repository.errors import raise_domain
 
