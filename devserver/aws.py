@@ -56,6 +56,28 @@ def deployed_policies_authorizer() -> Authorizer:
     return deployed_policies(ASSET_TABLE, IDEMPOTENCY_TABLE, MEDIA_BUCKET)
 
 
+def forget_stream_records(table: str, through_sequence: str, *, lock: threading.Lock) -> None:
+    """Drop a table's stream records up to `through_sequence` once they are read; the shard's start moves with them.
+
+    moto keeps every record for good (AWS keeps them 24 hours) and copies the whole table, its stream included, for
+    every TransactWriteItems, so kept records made each transaction slower than the last and the server's memory grow
+    without end (1.6 GB after 175 uploads). Moving the first sequence number along keeps later numbers as they were,
+    as AWS's trim horizon moves. Under the lock DynamoDB's requests take, so no write sees the stream half trimmed.
+    """
+    from moto.dynamodb.models import dynamodb_backends
+
+    with lock:
+        for backends in dynamodb_backends.values():
+            backend = backends.get(REGION) if hasattr(backends, "get") else None
+            shard = getattr(backend.tables.get(table), "stream_shard", None) if backend is not None else None
+            if shard is None:
+                continue
+            read = int(through_sequence) + 1 - shard.starting_sequence_number
+            if read > 0:
+                del shard.items[:read]
+                shard.starting_sequence_number += read
+
+
 class EmbeddedAws:
     """moto on 127.0.0.1 with the bucket, tables and the S3→SQS notification of the deployed stack.
 
@@ -68,9 +90,11 @@ class EmbeddedAws:
         self._cors_rules = bucket_cors_rules(cors_origins)
         chosen = authorizer or deployed_policies_authorizer()
 
+        self._dynamodb_lock = threading.Lock()
+
         def gate(app: Any) -> S3Gate:
             return S3Gate(
-                OneDynamoDBRequestAtATime(app),
+                OneDynamoDBRequestAtATime(app, self._dynamodb_lock),
                 buckets={MEDIA_BUCKET: self._cors_rules},
                 principals=local_principals(),
                 authorizer=chosen,
@@ -152,6 +176,10 @@ class EmbeddedAws:
             backend = backends.get(REGION) if hasattr(backends, "get") else None
             if backend is not None:
                 backend.shard_iterators.pop(iterator, None)
+
+    def forget_stream_records(self, through_sequence: str) -> None:
+        """Drop the asset stream's records the relay has read (see `forget_stream_records`)."""
+        forget_stream_records(ASSET_TABLE, through_sequence, lock=self._dynamodb_lock)
 
     # State across restarts: a snapshot of every table item and every object, written atomically.
 

@@ -22,9 +22,10 @@ _DYNAMODB_TARGET = "DynamoDB_"
 class OneDynamoDBRequestAtATime:
     """Wraps moto's WSGI app: a DynamoDB request runs, body included, while no other one does."""
 
-    def __init__(self, app: WsgiApp) -> None:
+    def __init__(self, app: WsgiApp, lock: threading.Lock | None = None) -> None:
         self._app = app
-        self._lock = threading.Lock()
+        # Given: shared with what changes moto's tables from outside a request (devserver/aws.py).
+        self._lock = lock or threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if not str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith(_DYNAMODB_TARGET):

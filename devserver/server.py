@@ -135,6 +135,7 @@ class LocalStack:
             mapping=mapping,
             deliver_failure=self._deliver_failure,
             forget_iterator=self.aws.forget_stream_iterator,
+            forget_records=self.aws.forget_stream_records,
             role=mapping.function,
         ).start()
         gateway = Gateway(

@@ -140,6 +140,7 @@ class _Shard:
     last_sequence: str | None = None
     pending: list[dict[str, Any]] = field(default_factory=list)
     first_seen: float = 0.0
+    forgotten: str | None = None  # the last record moto was told to drop
 
 
 class StreamRelay:
@@ -158,6 +159,7 @@ class StreamRelay:
         clock: Callable[[], float] = time.monotonic,
         on_batch: Callable[[], None] = lambda: None,
         forget_iterator: Callable[[str], None] = lambda iterator: None,
+        forget_records: Callable[[str], None] = lambda through_sequence: None,
         role: str | None = None,
     ) -> None:
         self._streams = streams
@@ -171,6 +173,7 @@ class StreamRelay:
         self._clock = clock
         self._on_batch = on_batch
         self._forget_iterator = forget_iterator
+        self._forget_records = forget_records
         self.stream_arn = ""
         self._shards: dict[str, _Shard] = {}
 
@@ -202,6 +205,13 @@ class StreamRelay:
                 while records := self._read(shard, 1000)[0]:
                     shard.last_sequence = records[-1]["dynamodb"]["SequenceNumber"]
             self._shards[shard.shard_id] = shard
+            self._forget_read(shard)
+
+    def _forget_read(self, shard: _Shard) -> None:
+        """Let moto drop what was read, after any delivery (never read again: a batch is retried from `pending`)."""
+        if shard.last_sequence is not None and shard.last_sequence != shard.forgotten:
+            self._forget_records(shard.last_sequence)
+            shard.forgotten = shard.last_sequence
 
     def _read(self, shard: _Shard, limit: int) -> tuple[list[dict[str, Any]], bool]:
         """Up to `limit` records after the shard's last one, and whether the shard is still open.
@@ -227,6 +237,7 @@ class StreamRelay:
         """One poll of every shard; a batch that is full, or waited its window, is delivered (and retried) now."""
         for shard in list(self._shards.values()):
             self._poll(shard)
+            self._forget_read(shard)
 
     def _poll(self, shard: _Shard) -> None:
         room = self.mapping.batch_size - len(shard.pending)

@@ -7,6 +7,7 @@ Lambda's side: the event's shape, batching, ReportBatchItemFailures retries and 
 from __future__ import annotations
 
 import base64
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -14,6 +15,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
+from devserver.aws import forget_stream_records
 from devserver.environments import FunctionError
 from devserver.iam.enforce import enforcing
 from devserver.stream_relay import StreamMapping, StreamRelay, notifier_mapping
@@ -77,7 +79,11 @@ class Function:
 
 
 def _relay(
-    streams: Any, function: Function, failures: list[dict[str, Any]], mapping: StreamMapping | None = None
+    streams: Any,
+    function: Function,
+    failures: list[dict[str, Any]],
+    mapping: StreamMapping | None = None,
+    forget_records: Callable[[str], None] = lambda through_sequence: None,
 ) -> StreamRelay:
     return StreamRelay(
         streams=streams,
@@ -85,12 +91,40 @@ def _relay(
         mapping=mapping or StreamMapping("realtime_notifier", retry_delays=()),
         deliver_failure=lambda name, record: failures.append({"function": name, **record}),
         invoke=function,
+        forget_records=forget_records,
         role="realtime_notifier",
     )
 
 
+def _records_moto_holds() -> int:
+    from moto.dynamodb.models import dynamodb_backends
+
+    held = 0
+    for backends in dynamodb_backends.values():
+        table = backends["us-east-1"].tables.get(TABLE)
+        shard = table.stream_shard if table is not None else None
+        held += len(shard.items) if shard is not None else 0
+    return held
+
+
 def _put(client: Any, asset_id: str, **attributes: dict[str, Any]) -> None:
     client.put_item(TableName=TABLE, Item={"owner": {"S": "alice"}, "asset_id": {"S": asset_id}, **attributes})
+
+
+def _fail_a_transaction(client: Any, existing_id: str) -> None:
+    """A TransactWriteItems whose condition fails: moto then puts back a copy of the table made before it."""
+    with pytest.raises(client.exceptions.TransactionCanceledException):
+        client.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": TABLE,
+                        "Item": {"owner": {"S": "alice"}, "asset_id": {"S": existing_id}},
+                        "ConditionExpression": "attribute_not_exists(asset_id)",
+                    }
+                }
+            ]
+        )
 
 
 def test_inserts_modifies_and_removes_arrive_as_lambdas_dynamodb_event(dynamodb: Any, streams: Any) -> None:
@@ -270,20 +304,35 @@ def test_changes_after_a_failed_transaction_still_arrive(dynamodb: Any, streams:
     relay = _relay(streams, function, failures).start()
     _put(dynamodb, "a0")
     relay.step()
-    with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
-        dynamodb.transact_write_items(
-            TransactItems=[
-                {
-                    "Put": {
-                        "TableName": TABLE,
-                        "Item": {"owner": {"S": "alice"}, "asset_id": {"S": "a0"}},
-                        "ConditionExpression": "attribute_not_exists(asset_id)",
-                    }
-                }
-            ]
-        )
+    _fail_a_transaction(dynamodb, "a0")
     # When the table changes afterwards, then the change still reaches the notifier
     _put(dynamodb, "a1")
     relay.step()
     keys = [record["dynamodb"]["Keys"]["asset_id"]["S"] for event in function.events for record in event["Records"]]
     assert keys == ["a0", "a1"]
+
+
+def test_records_once_read_are_dropped_from_moto_and_the_next_ones_follow_on(dynamodb: Any, streams: Any) -> None:
+    # Given the relay forgetting what it has read, as the local server's does (moto would keep every record for good
+    # and copy them all with the table on every transaction)
+    function, failures = Function(), []  # type: ignore[var-annotated]
+    forget = lambda through_sequence: forget_stream_records(TABLE, through_sequence, lock=threading.Lock())  # noqa: E731
+    relay = _relay(streams, function, failures, forget_records=forget).start()
+    for index in range(5):
+        _put(dynamodb, f"a{index}")
+    # When it has relayed them
+    relay.step()
+    # Then moto holds none of them any more
+    assert _records_moto_holds() == 0
+    # When more changes follow, one of them a transaction that fails (moto puts back a copy of the table)
+    _put(dynamodb, "a5")
+    _fail_a_transaction(dynamodb, "a5")
+    _put(dynamodb, "a6")
+    relay.step()
+    relay.step()
+    # Then each arrives once, in order, numbered on from the dropped ones, and moto is left holding nothing again
+    keys = [record["dynamodb"]["Keys"]["asset_id"]["S"] for event in function.events for record in event["Records"]]
+    assert keys == ["a0", "a1", "a2", "a3", "a4", "a5", "a6"]
+    numbers = [int(number) for call in range(len(function.events)) for number in function.sequence_numbers(call)]
+    assert numbers == list(range(numbers[0], numbers[0] + 7))
+    assert _records_moto_holds() == 0 and failures == []
