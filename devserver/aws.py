@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,14 @@ def deployed_policies_authorizer() -> Authorizer:
     return deployed_policies(ASSET_TABLE, IDEMPOTENCY_TABLE, MEDIA_BUCKET)
 
 
+def _in_region(backend_dict: Any) -> Iterator[Any]:
+    """A moto service's backend in our region, for each account it has one for (its in-process state)."""
+    for backends in backend_dict.values():
+        backend = backends.get(REGION) if hasattr(backends, "get") else None
+        if backend is not None:
+            yield backend
+
+
 def forget_stream_records(table: str, through_sequence: str, *, lock: threading.Lock) -> None:
     """Drop a table's stream records up to `through_sequence` once they are read; the shard's start moves with them.
 
@@ -67,9 +76,8 @@ def forget_stream_records(table: str, through_sequence: str, *, lock: threading.
     from moto.dynamodb.models import dynamodb_backends
 
     with lock:
-        for backends in dynamodb_backends.values():
-            backend = backends.get(REGION) if hasattr(backends, "get") else None
-            shard = getattr(backend.tables.get(table), "stream_shard", None) if backend is not None else None
+        for backend in _in_region(dynamodb_backends):
+            shard = getattr(backend.tables.get(table), "stream_shard", None)
             if shard is None:
                 continue
             read = int(through_sequence) + 1 - shard.starting_sequence_number
@@ -172,10 +180,8 @@ class EmbeddedAws:
         """Drop a used shard iterator from moto, which keeps every one for good (AWS expires them after 15 minutes)."""
         from moto.dynamodbstreams.models import dynamodbstreams_backends
 
-        for backends in dynamodbstreams_backends.values():
-            backend = backends.get(REGION) if hasattr(backends, "get") else None
-            if backend is not None:
-                backend.shard_iterators.pop(iterator, None)
+        for backend in _in_region(dynamodbstreams_backends):
+            backend.shard_iterators.pop(iterator, None)
 
     def forget_stream_records(self, through_sequence: str) -> None:
         """Drop the asset stream's records the relay has read (see `forget_stream_records`)."""

@@ -24,7 +24,7 @@ class OneDynamoDBRequestAtATime:
 
     def __init__(self, app: WsgiApp, lock: threading.Lock | None = None) -> None:
         self._app = app
-        # Given: shared with what changes moto's tables from outside a request (devserver/aws.py).
+        # Shared with what changes moto's tables outside a request (devserver/aws.py: the stream's trim).
         self._lock = lock or threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
