@@ -58,6 +58,22 @@ class LocalServer:
 def start_server(state_dir: Path, port: int | None = None, **extra_env: str) -> LocalServer:
     if TARGET == "deployed":
         raise RuntimeError("this test starts the local server: mark it local_only so a deployed run skips it")
+    # A free port is free only when asked: another process (the other xdist worker's servers and runtimes) may bind it
+    # before the server does. Ports chosen here are chosen again then; a port the caller gave is not.
+    for _ in range(2):
+        try:
+            return _start_server(state_dir, port, **extra_env)
+        except PortTaken:
+            if port is not None:
+                raise
+    return _start_server(state_dir, port, **extra_env)
+
+
+class PortTaken(RuntimeError):
+    """The local server exited because one of its ports was bound by another process first."""
+
+
+def _start_server(state_dir: Path, port: int | None, **extra_env: str) -> LocalServer:
     port = port or free_port()
     env = {
         **os.environ,
@@ -79,7 +95,8 @@ def start_server(state_dir: Path, port: int | None = None, **extra_env: str) -> 
     while time.monotonic() < deadline:
         if process.poll() is not None:
             output = process.stdout.read().decode() if process.stdout else ""
-            raise RuntimeError(f"local server exited early:\n{output}")
+            failure = PortTaken if "Address already in use" in output else RuntimeError
+            raise failure(f"local server exited early:\n{output}")
         try:
             if httpx.get(f"{url}/health", timeout=1).status_code == 200:
                 return LocalServer(url=url, state_dir=state_dir, process=process, env=env)
